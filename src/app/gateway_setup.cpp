@@ -1,0 +1,61 @@
+#include "app/gateway_setup.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "auth/key_cache.hpp"
+#include "auth/key_format.hpp"
+#include "store/store.hpp"
+
+namespace passgate::app {
+
+struct gateway_runtime::parts {
+  std::unique_ptr<store::store> store;
+  std::unique_ptr<auth::key_cache> keys;
+};
+
+namespace {
+
+// Config-listed keys (and the master key) as key records: hashed here, never stored.
+std::vector<auth::key_record> static_key_records(const config::config& cfg) {
+  std::vector<auth::key_record> out;
+  if (!cfg.master_key.empty()) {
+    auth::key_record r;
+    r.key_id = "master";
+    r.key_alias = "master";
+    r.is_master = true;
+    r.key_hash = auth::hash_key(cfg.master_key.reveal());
+    r.key_prefix = auth::display_prefix(cfg.master_key.reveal());
+    out.push_back(std::move(r));
+  }
+  for (std::size_t i = 0; i < cfg.keys.size(); ++i) {
+    const auto& k = cfg.keys[i];
+    auth::key_record r;
+    r.key_alias = k.alias.empty() ? "config-" + std::to_string(i) : k.alias;
+    r.key_id = "config:" + r.key_alias;
+    r.key_hash = auth::hash_key(k.key.reveal());
+    r.key_prefix = auth::display_prefix(k.key.reveal());
+    r.allowed_credentials = k.allowed_credentials;
+    r.allowed_routes = k.allowed_routes;
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+}  // namespace
+
+gateway_runtime::gateway_runtime(std::shared_ptr<const config::config> cfg) : parts_(std::make_unique<parts>()) {
+  gw.cfg = cfg;
+  gw.routes = proxy::make_routes(*cfg);
+  parts_->store = store::open_sqlite(cfg->store.sqlite);
+  parts_->keys = std::make_unique<auth::key_cache>(parts_->store.get(), static_key_records(*cfg));
+  parts_->keys->start();
+  gw.lookup = [keys = parts_->keys.get()](std::string_view key) { return keys->find(key); };
+}
+
+gateway_runtime::~gateway_runtime() { shutdown(); }
+
+void gateway_runtime::shutdown() {
+  if (parts_->keys) parts_->keys->stop();
+}
+
+}  // namespace passgate::app

@@ -1,0 +1,24 @@
+#pragma once
+// Everything the gateway needs at run time, built from the config and owned in
+// one place so that shutdown can stop it in order.
+#include <memory>
+
+#include "proxy/gateway.hpp"
+
+namespace passgate::app {
+
+class gateway_runtime {
+ public:
+  explicit gateway_runtime(std::shared_ptr<const config::config> cfg);
+  ~gateway_runtime();
+  // After the server stopped: drain background writers.
+  void shutdown();
+
+  proxy::gateway gw;
+
+ private:
+  struct parts;
+  std::unique_ptr<parts> parts_;
+};
+
+}  // namespace passgate::app

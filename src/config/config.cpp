@@ -1,0 +1,390 @@
+#include "config/config.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace passgate::config {
+namespace {
+
+// Reads one YAML document into the structs, naming file, line and key on error.
+class reader {
+ public:
+  reader(std::string source, env_lookup env) : source_(std::move(source)), env_(env) {}
+
+  [[noreturn]] void fail(const YAML::Node& n, const std::string& key, const std::string& what) const {
+    std::ostringstream os;
+    os << source_;
+    if (n.IsDefined() && n.Mark().line >= 0) os << ":" << n.Mark().line + 1;
+    os << ": '" << key << "': " << what;
+    throw config_error(os.str());
+  }
+
+  void expect_map(const YAML::Node& n, const std::string& key,
+                  std::initializer_list<const char*> allowed) const {
+    if (!n.IsMap()) fail(n, key, "expected a mapping");
+    std::set<std::string> ok(allowed.begin(), allowed.end());
+    for (const auto& kv : n) {
+      auto name = kv.first.as<std::string>();
+      if (!ok.count(name)) {
+        std::string list;
+        for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+        fail(kv.first, key.empty() ? name : key + "." + name, "unknown key (expected one of: " + list + ")");
+      }
+    }
+  }
+
+  std::string str(const YAML::Node& n, const std::string& key) const {
+    if (!n.IsScalar()) fail(n, key, "expected a string");
+    return n.Scalar();
+  }
+
+  bool boolean(const YAML::Node& n, const std::string& key) const {
+    bool v;
+    if (!n.IsScalar() || !YAML::convert<bool>::decode(n, v)) fail(n, key, "expected true or false");
+    return v;
+  }
+
+  double number(const YAML::Node& n, const std::string& key, double min, double max) const {
+    double v;
+    if (!n.IsScalar() || !YAML::convert<double>::decode(n, v) || !std::isfinite(v))
+      fail(n, key, "expected a number");
+    if (v < min || v > max)
+      fail(n, key, "must be between " + fmt(min) + " and " + fmt(max));
+    return v;
+  }
+
+  std::uint64_t whole(const YAML::Node& n, const std::string& key, std::uint64_t min, std::uint64_t max) const {
+    std::uint64_t v;
+    if (!n.IsScalar() || n.Scalar().starts_with("-") || !YAML::convert<std::uint64_t>::decode(n, v))
+      fail(n, key, "expected a whole number");
+    if (v < min || v > max)
+      fail(n, key, "must be between " + std::to_string(min) + " and " + std::to_string(max));
+    return v;
+  }
+
+  std::vector<std::string> strings(const YAML::Node& n, const std::string& key) const {
+    if (!n.IsSequence()) fail(n, key, "expected a list");
+    std::vector<std::string> out;
+    for (const auto& e : n) out.push_back(str(e, key + "[]"));
+    return out;
+  }
+
+  policy::label_set labels(const YAML::Node& n, const std::string& key) const {
+    policy::label_set s;
+    for (const auto& e : n.IsSequence() ? n : YAML::Node(YAML::NodeType::Sequence)) {
+      auto text = str(e, key + "[]");
+      auto l = policy::label_from_string(text);
+      if (!l) fail(e, key, "unknown credential kind '" + text + "' (expected oauth, byok, bearer, server or none)");
+      s.add(*l);
+    }
+    if (!n.IsSequence()) fail(n, key, "expected a list");
+    if (s.empty()) fail(n, key, "must name at least one credential kind");
+    return s;
+  }
+
+  // A secret: literal text, or os.environ/NAME. `required`: an unset variable is an error.
+  secret secret_value(const YAML::Node& n, const std::string& key, bool required) const {
+    if (n.IsNull()) return {};
+    auto text = str(n, key);
+    constexpr std::string_view env_prefix = "os.environ/";
+    if (!text.starts_with(env_prefix)) return secret(text);
+    auto name = text.substr(env_prefix.size());
+    auto v = env_(name.c_str());
+    if (!v || v->empty()) {
+      if (required) fail(n, key, "environment variable " + name + " is not set");
+      return {};
+    }
+    return secret(*v);
+  }
+
+  const std::string& source() const { return source_; }
+  env_lookup env() const { return env_; }
+
+ private:
+  static std::string fmt(double v) {
+    std::ostringstream os;
+    os << v;
+    return os.str();
+  }
+  std::string source_;
+  env_lookup env_;
+};
+
+upstream_url parse_upstream(const reader& r, const YAML::Node& n, const std::string& key) {
+  auto text = r.str(n, key);
+  upstream_url u;
+  std::string_view rest = text;
+  if (rest.starts_with("https://")) {
+    u.tls = true;
+    u.port = 443;
+    rest.remove_prefix(8);
+  } else if (rest.starts_with("http://")) {
+    u.tls = false;
+    u.port = 80;
+    rest.remove_prefix(7);
+  } else {
+    r.fail(n, key, "expected an http:// or https:// URL");
+  }
+  auto slash = rest.find('/');
+  auto authority = rest.substr(0, slash);
+  auto path = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash);
+  if (authority.empty() || authority.find('@') != std::string_view::npos)
+    r.fail(n, key, "expected a host (no user info)");
+  if (path.find_first_of("?#") != std::string_view::npos) r.fail(n, key, "may not have a query or fragment");
+  std::string_view host = authority;
+  if (authority.front() == '[') {  // [v6]:port
+    auto close = authority.find(']');
+    if (close == std::string_view::npos) r.fail(n, key, "bad IPv6 host");
+    host = authority.substr(1, close - 1);
+    auto after = authority.substr(close + 1);
+    if (!after.empty()) {
+      if (after.front() != ':') r.fail(n, key, "bad port");
+      authority = after;
+    } else {
+      authority = {};
+    }
+  }
+  if (auto colon = authority.rfind(':'); colon != std::string_view::npos) {
+    if (authority.front() != ':') host = authority.substr(0, colon);
+    auto port_text = authority.substr(colon + 1);
+    unsigned port = 0;
+    if (port_text.empty() || port_text.size() > 5) r.fail(n, key, "bad port");
+    for (char c : port_text) {
+      if (c < '0' || c > '9') r.fail(n, key, "bad port");
+      port = port * 10 + unsigned(c - '0');
+    }
+    if (port == 0 || port > 65535) r.fail(n, key, "bad port");
+    u.port = static_cast<std::uint16_t>(port);
+  }
+  u.host = std::string(host);
+  while (path.ends_with('/')) path.remove_suffix(1);
+  u.base_path = std::string(path);
+  return u;
+}
+
+void finish_route(route_config& route) {
+  route.oauth_host_allowed = false;
+  for (const auto& h : route.oauth_hosts)
+    if (h == route.upstream.host) route.oauth_host_allowed = true;
+}
+
+route_config parse_route(const reader& r, const std::string& name, const YAML::Node& n) {
+  const std::string key = "routes." + name;
+  r.expect_map(n, key, {"upstream", "server_key", "ca_file", "client_credentials", "oauth_hosts"});
+  route_config route;
+  route.name = name;
+  if (name.empty() || name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-_") != std::string::npos)
+    r.fail(n, key, "route names use a-z, 0-9, '-' and '_'");
+  if (!n["upstream"]) r.fail(n, key + ".upstream", "is required");
+  route.upstream_text = r.str(n["upstream"], key + ".upstream");
+  route.upstream = parse_upstream(r, n["upstream"], key + ".upstream");
+  if (n["server_key"]) route.server_key = r.secret_value(n["server_key"], key + ".server_key", false);
+  if (n["ca_file"] && !n["ca_file"].IsNull()) {
+    route.ca_file = r.str(n["ca_file"], key + ".ca_file");
+    if (!std::ifstream(*route.ca_file)) r.fail(n["ca_file"], key + ".ca_file", "cannot read " + *route.ca_file);
+  }
+  if (n["client_credentials"]) {
+    auto mode = r.str(n["client_credentials"], key + ".client_credentials");
+    if (mode == "forward") route.client_credentials = policy::client_credentials_mode::forward;
+    else if (mode == "server_only") route.client_credentials = policy::client_credentials_mode::server_only;
+    else r.fail(n["client_credentials"], key + ".client_credentials", "expected forward or server_only");
+  }
+  if (n["oauth_hosts"]) route.oauth_hosts = r.strings(n["oauth_hosts"], key + ".oauth_hosts");
+  finish_route(route);
+  return route;
+}
+
+void parse_document(const reader& r, const YAML::Node& root, config& c) {
+  if (root.IsNull()) return;
+  r.expect_map(root, "", {"server", "limits", "routes", "master_key", "auth", "keys", "store", "log"});
+  if (auto s = root["server"]) {
+    r.expect_map(s, "server", {"listen", "threads"});
+    if (s["listen"]) {
+      try {
+        parse_listen(r.str(s["listen"], "server.listen"), c.server.listen_host, c.server.listen_port);
+      } catch (const config_error& e) {
+        r.fail(s["listen"], "server.listen", e.what());
+      }
+    }
+    if (s["threads"]) c.server.threads = static_cast<unsigned>(r.whole(s["threads"], "server.threads", 0, 256));
+  }
+  if (auto l = root["limits"]) {
+    r.expect_map(l, "limits", {"max_header_bytes", "max_header_count", "max_body_bytes", "idle_timeout_s",
+                               "upstream_connect_timeout_s", "upstream_idle_timeout_s", "shutdown_grace_s",
+                               "pool_max_idle_per_host", "pool_idle_s"});
+    auto& L = c.limits;
+    if (l["max_header_bytes"]) L.max_header_bytes = r.whole(l["max_header_bytes"], "limits.max_header_bytes", 1024, 1 << 24);
+    if (l["max_header_count"]) L.max_header_count = r.whole(l["max_header_count"], "limits.max_header_count", 8, 10000);
+    if (l["max_body_bytes"]) L.max_body_bytes = r.whole(l["max_body_bytes"], "limits.max_body_bytes", 0, 1ull << 40);
+    if (l["idle_timeout_s"]) L.idle_timeout_s = r.number(l["idle_timeout_s"], "limits.idle_timeout_s", 0.05, 86400);
+    if (l["upstream_connect_timeout_s"]) L.upstream_connect_timeout_s = r.number(l["upstream_connect_timeout_s"], "limits.upstream_connect_timeout_s", 0.05, 3600);
+    if (l["upstream_idle_timeout_s"]) L.upstream_idle_timeout_s = r.number(l["upstream_idle_timeout_s"], "limits.upstream_idle_timeout_s", 0.05, 86400);
+    if (l["shutdown_grace_s"]) L.shutdown_grace_s = r.number(l["shutdown_grace_s"], "limits.shutdown_grace_s", 0, 3600);
+    if (l["pool_max_idle_per_host"]) L.pool_max_idle_per_host = r.whole(l["pool_max_idle_per_host"], "limits.pool_max_idle_per_host", 0, 100000);
+    if (l["pool_idle_s"]) L.pool_idle_s = r.number(l["pool_idle_s"], "limits.pool_idle_s", 0.05, 3600);
+  }
+  if (auto rs = root["routes"]) {
+    if (!rs.IsMap()) r.fail(rs, "routes", "expected a mapping of route name to route");
+    c.routes.clear();
+    for (const auto& kv : rs) {
+      auto name = kv.first.as<std::string>();
+      c.routes[name] = parse_route(r, name, kv.second);
+    }
+  }
+  if (root["master_key"]) c.master_key = r.secret_value(root["master_key"], "master_key", true);
+  if (auto a = root["auth"]) {
+    r.expect_map(a, "auth", {"require_key"});
+    if (a["require_key"]) c.auth.require_key = r.boolean(a["require_key"], "auth.require_key");
+  }
+  if (auto ks = root["keys"]) {
+    if (!ks.IsSequence()) r.fail(ks, "keys", "expected a list");
+    std::size_t i = 0;
+    for (const auto& k : ks) {
+      auto key = "keys[" + std::to_string(i++) + "]";
+      r.expect_map(k, key, {"alias", "key", "allowed_credentials", "allowed_routes"});
+      static_key sk;
+      if (k["alias"]) sk.alias = r.str(k["alias"], key + ".alias");
+      if (!k["key"]) r.fail(k, key + ".key", "is required");
+      sk.key = r.secret_value(k["key"], key + ".key", true);
+      if (sk.key.empty()) r.fail(k["key"], key + ".key", "may not be empty");
+      if (k["allowed_credentials"]) sk.allowed_credentials = r.labels(k["allowed_credentials"], key + ".allowed_credentials");
+      if (k["allowed_routes"]) sk.allowed_routes = r.strings(k["allowed_routes"], key + ".allowed_routes");
+      c.keys.push_back(std::move(sk));
+    }
+  }
+  if (auto s = root["store"]) {
+    r.expect_map(s, "store", {"sqlite"});
+    if (s["sqlite"]) c.store.sqlite = r.str(s["sqlite"], "store.sqlite");
+  }
+  if (auto l = root["log"]) {
+    r.expect_map(l, "log", {"access", "level"});
+    if (l["access"]) c.log.access = r.boolean(l["access"], "log.access");
+    if (l["level"]) {
+      c.log.level = r.str(l["level"], "log.level");
+      static const std::set<std::string> levels{"trace", "debug", "info", "warn", "error", "off"};
+      if (!levels.count(c.log.level)) r.fail(l["level"], "log.level", "expected trace, debug, info, warn, error or off");
+    }
+  }
+  // Cross-checks.
+  for (const auto& sk : c.keys)
+    for (const auto& rt : sk.allowed_routes)
+      if (!c.routes.count(rt)) throw config_error(r.source() + ": 'keys': alias '" + sk.alias + "' names unknown route '" + rt + "'");
+}
+
+}  // namespace
+
+std::optional<std::string> process_env(const char* name) {
+  if (const char* v = std::getenv(name)) return std::string(v);
+  return std::nullopt;
+}
+
+std::string upstream_url::host_header() const {
+  std::string h = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  if (port != (tls ? 443 : 80)) h += ":" + std::to_string(port);
+  return h;
+}
+
+void parse_listen(const std::string& text, std::string& host, std::uint16_t& port) {
+  auto colon = text.rfind(':');
+  if (colon == std::string::npos) throw config_error("listen address '" + text + "' needs HOST:PORT");
+  std::string h = text.substr(0, colon);
+  if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+  if (h.empty()) h = "127.0.0.1";
+  auto p = text.substr(colon + 1);
+  if (p.empty() || p.size() > 5 || p.find_first_not_of("0123456789") != std::string::npos || std::stoul(p) > 65535)
+    throw config_error("listen address '" + text + "' has a bad port");
+  host = h;
+  port = static_cast<std::uint16_t>(std::stoul(p));
+}
+
+config defaults(env_lookup env) {
+  config c;
+  c.source = "<defaults>";
+  route_config r;
+  r.name = "anthropic";
+  r.upstream_text = "https://api.anthropic.com";
+  r.upstream = {true, "api.anthropic.com", 443, ""};
+  if (auto k = env("ANTHROPIC_API_KEY"); k && !k->empty()) r.server_key = secret(*k);
+  finish_route(r);
+  c.routes[r.name] = std::move(r);
+  return c;
+}
+
+config load_text(const std::string& yaml, const std::string& source_name, env_lookup env) {
+  config c = defaults(env);
+  c.source = source_name;
+  reader r(source_name, env);
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml);
+  } catch (const YAML::Exception& e) {
+    throw config_error(source_name + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
+  }
+  try {
+    parse_document(r, root, c);
+  } catch (const YAML::Exception& e) {
+    throw config_error(source_name + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
+  }
+  return c;
+}
+
+config load_file(const std::string& path, env_lookup env) {
+  std::ifstream in(path);
+  if (!in) throw config_error(path + ": cannot read the file");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return load_text(ss.str(), path, env);
+}
+
+std::string describe(const config& c) {
+  YAML::Emitter out;
+  out << YAML::BeginMap;
+  out << YAML::Key << "server" << YAML::Value << YAML::BeginMap
+      << YAML::Key << "listen" << YAML::Value << (c.server.listen_host + ":" + std::to_string(c.server.listen_port))
+      << YAML::Key << "threads" << YAML::Value << c.server.threads << YAML::EndMap;
+  const auto& L = c.limits;
+  out << YAML::Key << "limits" << YAML::Value << YAML::BeginMap
+      << YAML::Key << "max_header_bytes" << YAML::Value << L.max_header_bytes
+      << YAML::Key << "max_header_count" << YAML::Value << L.max_header_count
+      << YAML::Key << "max_body_bytes" << YAML::Value << L.max_body_bytes
+      << YAML::Key << "idle_timeout_s" << YAML::Value << L.idle_timeout_s
+      << YAML::Key << "upstream_connect_timeout_s" << YAML::Value << L.upstream_connect_timeout_s
+      << YAML::Key << "upstream_idle_timeout_s" << YAML::Value << L.upstream_idle_timeout_s
+      << YAML::Key << "shutdown_grace_s" << YAML::Value << L.shutdown_grace_s
+      << YAML::Key << "pool_max_idle_per_host" << YAML::Value << L.pool_max_idle_per_host
+      << YAML::Key << "pool_idle_s" << YAML::Value << L.pool_idle_s << YAML::EndMap;
+  out << YAML::Key << "routes" << YAML::Value << YAML::BeginMap;
+  for (const auto& [name, r] : c.routes) {
+    out << YAML::Key << name << YAML::Value << YAML::BeginMap
+        << YAML::Key << "upstream" << YAML::Value << r.upstream_text
+        << YAML::Key << "server_key" << YAML::Value << (r.server_key.empty() ? std::string("null") : r.server_key.masked())
+        << YAML::Key << "ca_file" << YAML::Value << (r.ca_file ? *r.ca_file : std::string("null"))
+        << YAML::Key << "client_credentials" << YAML::Value
+        << (r.client_credentials == policy::client_credentials_mode::forward ? "forward" : "server_only")
+        << YAML::Key << "oauth_hosts" << YAML::Value << YAML::Flow << r.oauth_hosts << YAML::EndMap;
+  }
+  out << YAML::EndMap;
+  out << YAML::Key << "master_key" << YAML::Value << (c.master_key.empty() ? std::string("null") : c.master_key.masked());
+  out << YAML::Key << "auth" << YAML::Value << YAML::BeginMap << YAML::Key << "require_key" << YAML::Value
+      << c.auth.require_key << YAML::EndMap;
+  out << YAML::Key << "keys" << YAML::Value << YAML::BeginSeq;
+  for (const auto& k : c.keys) {
+    out << YAML::BeginMap << YAML::Key << "alias" << YAML::Value << k.alias << YAML::Key << "key" << YAML::Value
+        << k.key.masked() << YAML::Key << "allowed_credentials" << YAML::Value << k.allowed_credentials.describe()
+        << YAML::EndMap;
+  }
+  out << YAML::EndSeq;
+  out << YAML::Key << "store" << YAML::Value << YAML::BeginMap << YAML::Key << "sqlite" << YAML::Value
+      << c.store.sqlite << YAML::EndMap;
+  out << YAML::Key << "log" << YAML::Value << YAML::BeginMap << YAML::Key << "access" << YAML::Value << c.log.access
+      << YAML::Key << "level" << YAML::Value << c.log.level << YAML::EndMap;
+  out << YAML::EndMap;
+  return std::string(out.c_str()) + "\n";
+}
+
+}  // namespace passgate::config

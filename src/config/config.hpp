@@ -1,0 +1,109 @@
+#pragma once
+// The validated configuration: YAML parsed into plain structs, checked completely
+// before the gateway listens, then shared read-only.
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/secret.hpp"
+#include "policy/credential_label.hpp"
+#include "policy/credential_rule.hpp"
+
+namespace passgate::config {
+
+struct server_config {
+  std::string listen_host = "127.0.0.1";
+  std::uint16_t listen_port = 4000;
+  unsigned threads = 0;  // 0: one per core
+};
+
+struct limits_config {
+  std::size_t max_header_bytes = 65536;
+  std::size_t max_header_count = 256;
+  std::uint64_t max_body_bytes = 32ull << 20;
+  double idle_timeout_s = 60;                // client silent (between or inside requests)
+  double upstream_connect_timeout_s = 10;    // TCP + TLS handshake
+  double upstream_idle_timeout_s = 600;      // upstream silent while we wait for bytes
+  double shutdown_grace_s = 30;              // SIGTERM: in-flight requests get this long
+  std::size_t pool_max_idle_per_host = 64;   // idle upstream connections kept, per thread
+  double pool_idle_s = 30;                   // drop pooled connections idle longer than this
+};
+
+struct upstream_url {
+  bool tls = true;
+  std::string host;
+  std::uint16_t port = 443;
+  std::string base_path;  // no trailing slash; "" for the root
+  std::string host_header() const;  // "host" or "host:port" when not the default port
+};
+
+struct route_config {
+  std::string name;    // mounted at "/{name}/"
+  std::string upstream_text;
+  upstream_url upstream;
+  secret server_key;
+  std::optional<std::string> ca_file;
+  policy::client_credentials_mode client_credentials = policy::client_credentials_mode::forward;
+  std::vector<std::string> oauth_hosts{"api.anthropic.com"};
+  bool oauth_host_allowed = true;  // derived: upstream.host is in oauth_hosts
+};
+
+struct static_key {
+  std::string alias;
+  secret key;
+  policy::label_set allowed_credentials = policy::label_set::all();
+  std::vector<std::string> allowed_routes;
+};
+
+struct auth_config {
+  bool require_key = false;
+};
+
+struct store_config {
+  std::string sqlite = "passgate.db";
+};
+
+struct log_config {
+  bool access = true;
+  std::string level = "info";
+};
+
+struct config {
+  std::string source;  // the file it came from, or "<defaults>"
+  server_config server;
+  limits_config limits;
+  std::map<std::string, route_config> routes;
+  secret master_key;
+  auth_config auth;
+  std::vector<static_key> keys;
+  store_config store;
+  log_config log;
+};
+
+using config_ptr = std::shared_ptr<const config>;
+
+// Thrown for any invalid configuration; what() names the file, line and key.
+struct config_error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Environment lookup, replaceable in tests.
+using env_lookup = std::optional<std::string> (*)(const char* name);
+std::optional<std::string> process_env(const char* name);
+
+// The embedded defaults (no file): /anthropic → https://api.anthropic.com, server
+// key from ANTHROPIC_API_KEY when set.
+config defaults(env_lookup env = process_env);
+config load_file(const std::string& path, env_lookup env = process_env);
+config load_text(const std::string& yaml, const std::string& source_name, env_lookup env = process_env);
+
+// The effective config as YAML, secrets masked (for `passgate check-config`).
+std::string describe(const config& c);
+
+// "127.0.0.1:4000", "[::1]:0", ":4000" → host and port; throws config_error.
+void parse_listen(const std::string& text, std::string& host, std::uint16_t& port);
+
+}  // namespace passgate::config

@@ -1,0 +1,30 @@
+#pragma once
+// Writing HTTP/1.1 heads by hand into reused strings: cheaper than building a
+// message and serialising it, and it keeps header names exactly as received.
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "common/gateway_error.hpp"
+
+namespace passgate::http {
+
+std::string_view reason_phrase(int status);
+
+inline void append_header(std::string& out, std::string_view name, std::string_view value) {
+  out.append(name);
+  out.append(": ");
+  out.append(value);
+  out.append("\r\n");
+}
+
+void append_status_line(std::string& out, int status, std::string_view reason);
+void append_number(std::string& out, std::uint64_t n);
+// "1a2b\r\n" for a chunk of n bytes.
+void append_chunk_size(std::string& out, std::size_t n);
+
+// A complete response the gateway answers itself (errors, health, admin).
+void build_local_response(std::string& out, int status, std::string_view content_type, std::string_view body,
+                          std::string_view request_id, bool close);
+
+}  // namespace passgate::http

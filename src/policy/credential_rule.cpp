@@ -1,0 +1,205 @@
+#include "policy/credential_rule.hpp"
+
+#include "common/headers.hpp"
+
+#include <algorithm>
+
+namespace passgate::policy {
+namespace {
+
+using namespace std::string_view_literals;
+
+// Every key passgate issues starts with this; a provider key never does. A value
+// with this prefix is never forwarded, even when it is unknown or revoked.
+constexpr auto virtual_key_prefix = "sk-pg-"sv;
+
+constexpr std::string_view strip_bearer(std::string_view v) {
+  v = hdr::trim(v);
+  if (hdr::istarts_with(v, "bearer "sv)) v = hdr::trim(v.substr(7));
+  return v;
+}
+
+// Values some clients send when they have no credential (LiteLLM's "None" bug):
+// treated as absent, never forwarded.
+constexpr bool is_placeholder(std::string_view token) {
+  return token.empty() || hdr::iequals(token, "none"sv) || hdr::iequals(token, "null"sv) ||
+         hdr::iequals(token, "undefined"sv);
+}
+
+// Why an x-pass-NAME header may not set NAME; empty if it may.
+std::string_view x_pass_refusal(std::string_view name) {
+  if (name.empty()) return "names no header";
+  if (hdr::is_credential(name)) return "would set a credential header";
+  if (hdr::is_gateway_key(name)) return "would set a gateway key header";
+  if (hdr::iequals(name, hdr::host) || hdr::iequals(name, hdr::content_length) ||
+      hdr::iequals(name, hdr::expect) || hdr::is_hop_by_hop(name))
+    return "would set a framing or hop-by-hop header";
+  if (hdr::istarts_with(name, hdr::x_pass_prefix)) return "would nest x-pass-";
+  return {};
+}
+
+struct rule_state {
+  // The gateway key the caller named explicitly, if any.
+  std::string_view explicit_key;
+  bool explicit_key_seen = false;
+  // Provider credentials that will be forwarded.
+  int api_key_count = 0;
+  int authorization_count = 0;
+  bool oauth_forwarded = false;
+};
+
+}  // namespace
+
+bool is_oauth_authorization(std::string_view v) {
+  v = hdr::trim(v);
+  return hdr::istarts_with(v, "bearer "sv) && strip_bearer(v).starts_with("sk-ant-oat"sv);
+}
+
+void apply_credential_rule(std::span<const header_view> in, const route_policy& route,
+                           const key_lookup& lookup, policy_result& out) {
+  out.clear();
+  auto fail = [&](gateway_error code, std::string message) {
+    out.headers.clear();
+    out.error = policy_error{code, std::move(message)};
+  };
+
+  // Names listed in Connection are hop-by-hop for this request only.
+  auto named_in_connection = [&](std::string_view name) {
+    bool found = false;
+    for (const auto& h : in)
+      if (hdr::iequals(h.name, hdr::connection))
+        hdr::for_each_token(h.value, [&](std::string_view tok) { found |= hdr::iequals(tok, name); });
+    return found;
+  };
+  bool has_connection = false;
+  for (const auto& h : in) has_connection |= hdr::iequals(h.name, hdr::connection);
+
+  rule_state st;
+  bool client_credential_dropped = route.mode == client_credentials_mode::server_only;
+
+  // Resolves a gateway key candidate. Returns true when `value` is a gateway key
+  // (valid or not) and so must be consumed rather than forwarded.
+  auto consume_gateway_key = [&](std::string_view key, bool explicit_header) -> bool {
+    auto rec = lookup ? lookup(key) : nullptr;
+    if (!rec) {
+      if (explicit_header || key.starts_with(virtual_key_prefix)) {
+        fail(gateway_error::unauthenticated, "invalid, expired or revoked gateway key");
+        return true;
+      }
+      return false;
+    }
+    if (explicit_header || !out.caller) out.caller = std::move(rec);
+    return true;
+  };
+
+  // Pass 1: everything but x-pass-*, which applies last.
+  for (const auto& h : in) {
+    if (out.error) return;
+    const auto name = h.name;
+    if (hdr::istarts_with(name, hdr::x_pass_prefix)) continue;
+    if (hdr::is_hop_by_hop(name) || hdr::iequals(name, hdr::host) ||
+        hdr::iequals(name, hdr::content_length))
+      continue;
+    if (hdr::iequals(name, hdr::expect)) {
+      if (hdr::iequals(hdr::trim(h.value), "100-continue"sv)) out.expect_continue = true;
+      continue;
+    }
+    if (has_connection && named_in_connection(name)) continue;
+    if (hdr::is_gateway_key(name)) {
+      auto key = strip_bearer(h.value);
+      if (st.explicit_key_seen && key != st.explicit_key) {
+        fail(gateway_error::bad_request, "several different gateway keys were sent");
+        return;
+      }
+      st.explicit_key_seen = true;
+      st.explicit_key = key;
+      consume_gateway_key(key, true);
+      continue;
+    }
+    if (hdr::iequals(name, hdr::x_api_key)) {
+      auto key = hdr::trim(h.value);
+      if (is_placeholder(key) || consume_gateway_key(key, false)) continue;
+      if (client_credential_dropped) continue;
+      ++st.api_key_count;
+      out.headers.push_back(h);
+      continue;
+    }
+    if (hdr::iequals(name, hdr::authorization)) {
+      auto token = strip_bearer(h.value);
+      if (is_placeholder(token)) continue;
+      if (hdr::istarts_with(hdr::trim(h.value), "bearer "sv) && consume_gateway_key(token, false))
+        continue;
+      if (client_credential_dropped) continue;
+      ++st.authorization_count;
+      st.oauth_forwarded |= is_oauth_authorization(h.value);
+      out.headers.push_back(h);
+      continue;
+    }
+    out.headers.push_back(h);
+  }
+  if (out.error) return;
+
+  if (route.require_key && !out.caller) {
+    fail(gateway_error::unauthenticated,
+         "a gateway key is required: send it in x-passgate-key (or x-litellm-api-key)");
+    return;
+  }
+
+  // The label: the client's own credential first, then the route's server key.
+  if (st.api_key_count > 0) {
+    out.label = credential_label::byok;
+  } else if (st.authorization_count > 0) {
+    out.label = st.oauth_forwarded ? credential_label::oauth : credential_label::bearer;
+  } else if (!route.server_key.empty()) {
+    out.label = credential_label::server;
+    out.headers.push_back({server_key_header, route.server_key});
+  } else {
+    out.label = credential_label::none;
+  }
+
+  if (st.oauth_forwarded && !route.oauth_host_allowed) {
+    fail(gateway_error::forbidden,
+         "this route does not forward Claude subscription (OAuth) tokens to its upstream host; "
+         "add the host to the route's oauth_hosts or use an API key");
+    return;
+  }
+  if (out.caller) {
+    const auto& key = *out.caller;
+    if (!key.allowed_credentials.contains(out.label)) {
+      fail(gateway_error::forbidden, "this gateway key may not use credential kind '" +
+                                         std::string(to_string(out.label)) +
+                                         "'; it allows: " + key.allowed_credentials.describe());
+      return;
+    }
+    if (!key.allowed_routes.empty()) {
+      bool ok = false;
+      for (const auto& r : key.allowed_routes) ok |= (r == route.route_name);
+      if (!ok) {
+        fail(gateway_error::forbidden,
+             "this gateway key may not use route '" + std::string(route.route_name) + "'");
+        return;
+      }
+    }
+  }
+
+  // Pass 2: x-pass-NAME replaces the forwarded NAME headers, applied last. Several
+  // x-pass headers of one name are all sent, in order.
+  std::size_t originals = out.headers.size();
+  for (const auto& h : in) {
+    if (!hdr::istarts_with(h.name, hdr::x_pass_prefix)) continue;
+    auto target = h.name.substr(hdr::x_pass_prefix.size());
+    if (auto why = x_pass_refusal(target); !why.empty()) {
+      fail(gateway_error::bad_header,
+           "header '" + std::string(h.name) + "' is not allowed: it " + std::string(why));
+      return;
+    }
+    auto originals_end = out.headers.begin() + static_cast<std::ptrdiff_t>(originals);
+    auto kept = std::remove_if(out.headers.begin(), originals_end,
+                               [&](const header_view& o) { return hdr::iequals(o.name, target); });
+    originals -= static_cast<std::size_t>(originals_end - kept);
+    out.headers.erase(kept, originals_end);
+    out.headers.push_back({target, h.value});
+  }
+}
+
+}  // namespace passgate::policy

@@ -1,0 +1,25 @@
+#pragma once
+// Maps "/{route}/{path}?{query}" onto the upstream's base path, refusing anything
+// that could leave it (DESIGN §1: dot segments, encoded dots and slashes,
+// backslashes, absolute URLs). Pure; the query is kept byte for byte.
+#include <string>
+#include <string_view>
+
+namespace passgate::policy {
+
+struct mapped_path {
+  bool ok = false;
+  std::string_view reason;  // why it was refused, when !ok
+};
+
+// `rest` is the request target after the route prefix ("/v1/messages?beta=true",
+// or "" for the bare prefix). `base_path` is the upstream URL's path without a
+// trailing slash ("" or "/proxy"). Writes the upstream target into `out`.
+mapped_path map_path(std::string_view base_path, std::string_view rest, std::string& out);
+
+// The path part of a target, without the query ("/v1/messages").
+constexpr std::string_view path_only(std::string_view target) {
+  return target.substr(0, target.find('?'));
+}
+
+}  // namespace passgate::policy

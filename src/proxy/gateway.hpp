@@ -1,0 +1,80 @@
+#pragma once
+// What every I/O thread shares (read-only after start-up) and what each owns.
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include "common/watchdog.hpp"
+#include "config/config.hpp"
+#include "policy/credential_rule.hpp"
+#include "upstream/connector.hpp"
+#include "upstream/pool.hpp"
+#include "usage/spend_record.hpp"
+
+namespace passgate::proxy {
+
+struct route_runtime {
+  std::size_t index = 0;  // into gateway::routes and the pools
+  const config::route_config* cfg = nullptr;
+  std::string prefix;     // "/anthropic"
+  std::string host_header;
+  std::unique_ptr<asio::ssl::context> tls;
+  upstream::endpoint_spec endpoint;
+  policy::route_policy policy;
+};
+
+// A request the gateway itself answers under its own listener (admin API).
+struct local_request {
+  std::string_view method;
+  std::string_view target;
+  std::string_view authorization;   // Authorization header value
+  std::string_view passgate_key;    // x-passgate-key header value
+  std::string body;
+};
+struct local_response {
+  int status = 200;
+  std::string body;  // JSON
+  std::string content_type = "application/json";
+};
+// Runs off the I/O thread (the caller posts it to a worker pool) and may block.
+using local_handler = std::function<local_response(const local_request&)>;
+
+// Where finished requests go (usage recorder, spend writer). Must not block.
+using record_sink = std::function<void(usage::spend_record&&)>;
+
+struct gateway {
+  config::config_ptr cfg;
+  std::vector<route_runtime> routes;
+  policy::key_lookup lookup;
+  // Admin endpoints by path prefix ("/key/", "/spend/"); empty: none.
+  std::vector<std::pair<std::string, local_handler>> admin;
+  record_sink on_record;
+  std::function<std::string()> metrics_text;  // GET /metrics; empty: 404
+  asio::thread_pool* blocking = nullptr;      // runs admin handlers (database work)
+  std::atomic<bool> draining{false};
+  std::atomic<std::int64_t> active_connections{0};
+};
+
+// One per I/O thread.
+struct worker {
+  worker(gateway& g, clock::duration tick)
+      : gw(g),
+        ioc(1),
+        dog(ioc, tick),
+        pool(g.routes.size(), g.cfg->limits.pool_max_idle_per_host,
+             std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(g.cfg->limits.pool_idle_s))) {}
+  gateway& gw;
+  asio::io_context ioc;
+  watchdog dog;
+  upstream::pool pool;
+};
+
+// Builds the route runtime (TLS contexts, policies) from the config.
+std::vector<route_runtime> make_routes(const config::config& cfg);
+
+}  // namespace passgate::proxy

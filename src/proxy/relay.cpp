@@ -1,0 +1,437 @@
+// The proxy pipeline of one request: policy, upstream connection, request body
+// streamed up, response streamed down. Bytes are forwarded as they arrive; the
+// only copies are the kernel's.
+#include <sys/socket.h>
+
+#include <cerrno>
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/write.hpp>
+#include <boost/beast/http/error.hpp>
+
+#include "common/headers.hpp"
+#include "http/wire.hpp"
+#include "policy/path_mapping.hpp"
+#include "proxy/session.hpp"
+
+namespace passgate::proxy {
+
+using namespace std::string_view_literals;
+
+namespace {
+
+clock::duration seconds(double s) {
+  return std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(s));
+}
+
+// Feeds buffered bytes to a parser past its header; body views land in the
+// parser's sink. Returns the bytes used (to consume once the views are written).
+template <class Parser>
+std::size_t parse_body(Parser& p, beast::flat_buffer& buf, error_code& ec) {
+  auto data = buf.data();
+  const char* base = static_cast<const char*>(data.data());
+  std::size_t used = 0;
+  while (used < data.size() && !p.is_done()) {
+    auto n = p.put(asio::const_buffer(base + used, data.size() - used), ec);
+    used += n;
+    if (ec == bhttp::error::need_more) {
+      ec = {};
+      break;
+    }
+    if (ec || n == 0) break;
+  }
+  return used;
+}
+
+std::string secs_text(double s) {
+  auto t = std::to_string(s);
+  t.erase(t.find_last_not_of('0') + 1);
+  if (t.back() == '.') t.pop_back();
+  return t;
+}
+
+}  // namespace
+
+void session::frame_views(bool chunked, bool final_chunk) {
+  // Chunk-size lines live in frames_, reserved up front so views into it stay put.
+  frames_.clear();
+  frames_.reserve(views_.size() * 20 + 8);
+  for (auto v : views_) {
+    if (chunked) {
+      auto off = frames_.size();
+      http::append_chunk_size(frames_, v.size());
+      out_.push_back(asio::const_buffer(frames_.data() + off, frames_.size() - off));
+      out_.push_back(v);
+      out_.push_back(asio::buffer("\r\n"sv));
+    } else {
+      out_.push_back(v);
+    }
+  }
+  if (chunked && final_chunk) out_.push_back(asio::buffer("0\r\n\r\n"sv));
+}
+
+void session::close_upstream() {
+  if (up_) {
+    up_->close();
+    up_.reset();
+  }
+}
+
+void session::release_upstream(route_runtime& rt) {
+  if (!up_) return;
+  ++up_->requests;
+  w_.pool.put(rt.index, std::move(up_));
+}
+
+// Notices a client that goes away while we wait on the upstream, so that its
+// upstream request is cancelled at once rather than at the next write.
+void session::watch_client() {
+  watching_ = true;
+  auto gen = ++watch_gen_;
+  client_.async_wait(tcp::socket::wait_read, [self = shared_from_this(), gen](error_code ec) {
+    if (ec || gen != self->watch_gen_ || !self->watching_) return;
+    char c;
+    ssize_t n = ::recv(self->client_.native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n > 0) {  // a pipelined request: the client is there
+      self->watching_ = false;
+      return;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      self->watch_client();
+      return;
+    }
+    self->watching_ = false;
+    self->client_gone_ = true;
+    if (self->up_) self->up_->cancel();
+  });
+}
+
+void session::unwatch_client() {
+  if (!watching_) return;
+  watching_ = false;
+  ++watch_gen_;
+  error_code ec;
+  client_.cancel(ec);
+}
+
+awaitable<bool> session::connect_upstream(route_runtime& rt, bool allow_pooled) {
+  up_reused_ = false;
+  if (allow_pooled) {
+    up_ = w_.pool.take(rt.index);
+    if (up_) {
+      up_reused_ = true;
+      co_return true;
+    }
+  }
+  phase_ = phase::connecting;
+  const auto& L = w_.gw.cfg->limits;
+  expire_after(seconds(L.upstream_connect_timeout_s));
+  auto r = co_await upstream::open_connection(w_.ioc, rt.endpoint, &connecting_, &resolving_);
+  if (r.conn) {
+    up_ = std::move(r.conn);
+    co_return true;
+  }
+  if (timed_out_) {
+    co_await answer_local(gateway_error::upstream_timeout,
+                          "upstream did not accept a connection within " + secs_text(L.upstream_connect_timeout_s) + " s");
+  } else {
+    // The error text names the stage, never a credential.
+    co_await answer_local(gateway_error::upstream_unreachable,
+                          std::string("upstream unreachable (") + r.stage + "): " + r.ec.message());
+  }
+  co_return false;
+}
+
+awaitable<bool> session::send_request(route_runtime& rt) {
+  const auto& L = w_.gw.cfg->limits;
+  const bool chunked = req_->chunked();
+  error_code ec;
+  views_.clear();
+  std::size_t used = parse_body(*req_, in_, ec);
+  if (ec) {
+    co_await answer_local(ec == bhttp::error::body_limit ? gateway_error::body_too_large : gateway_error::bad_request,
+                          ec == bhttp::error::body_limit ? "request body is larger than " + std::to_string(L.max_body_bytes) + " bytes"
+                                                         : "malformed request body: " + ec.message());
+    co_return false;
+  }
+
+  // The head and the body bytes already here go in one write. A pooled connection
+  // that fails on it is retried once on a fresh one: nothing reached the upstream.
+  for (int attempt = 0;; ++attempt) {
+    if (!co_await connect_upstream(rt, attempt == 0)) co_return false;
+    out_.clear();
+    out_.push_back(asio::buffer(head_));
+    frame_views(chunked, req_->is_done());
+    phase_ = phase::upstream;
+    expire_after(seconds(L.upstream_idle_timeout_s));
+    auto [wec, n] = co_await up_->write(out_);
+    if (!wec) break;
+    close_upstream();
+    if (timed_out_) {
+      co_await answer_local(gateway_error::upstream_timeout, "upstream did not take the request in time");
+      co_return false;
+    }
+    if (up_reused_ && attempt == 0) continue;
+    co_await answer_local(gateway_error::upstream_unreachable, "upstream connection failed while sending the request: " + wec.message());
+    co_return false;
+  }
+  in_.consume(used);
+
+  // The rest of the body, as it arrives.
+  while (!req_->is_done()) {
+    phase_ = phase::reading_request;
+    expire_after(seconds(L.idle_timeout_s));
+    auto [rec, n] = co_await client_.async_read_some(in_.prepare(std::max<std::size_t>(in_.capacity() - in_.size(), 16384)), use_tuple);
+    if (rec) {
+      close_upstream();
+      if (timed_out_) {
+        co_await answer_local(gateway_error::bad_request,
+                              "request body stalled for " + secs_text(L.idle_timeout_s) + " s");
+      } else {
+        client_gone_ = true;
+        finish_record(0, "client_closed");
+      }
+      co_return false;
+    }
+    in_.commit(n);
+    views_.clear();
+    used = parse_body(*req_, in_, ec);
+    if (ec) {
+      close_upstream();
+      co_await answer_local(ec == bhttp::error::body_limit ? gateway_error::body_too_large : gateway_error::bad_request,
+                            ec == bhttp::error::body_limit ? "request body is larger than " + std::to_string(L.max_body_bytes) + " bytes"
+                                                           : "malformed request body: " + ec.message());
+      co_return false;
+    }
+    out_.clear();
+    frame_views(chunked, req_->is_done());
+    phase_ = phase::upstream;
+    expire_after(seconds(L.upstream_idle_timeout_s));
+    auto [wec, wn] = co_await up_->write(out_);
+    if (wec) {
+      close_upstream();
+      co_await answer_local(timed_out_ ? gateway_error::upstream_timeout : gateway_error::upstream_unreachable,
+                            "upstream connection failed while sending the request body");
+      co_return false;
+    }
+    in_.consume(used);
+  }
+  views_.clear();
+  co_return true;
+}
+
+awaitable<bool> session::read_response_head() {
+  const auto& L = w_.gw.cfg->limits;
+  up_in_.clear();
+  if (up_in_.capacity() == 0) up_in_.reserve(16384);
+  auto new_parser = [&] {
+    res_.emplace();
+    res_->body_limit(boost::none);
+    res_->header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(L.max_header_bytes, UINT32_MAX)));
+    if (req_->get().method() == bhttp::verb::head) res_->skip(true);
+    res_->get().body().sink = &views_;
+  };
+  new_parser();
+  phase_ = phase::upstream;
+  for (;;) {
+    if (up_in_.size()) {
+      error_code ec;
+      auto n = res_->put(up_in_.data(), ec);
+      up_in_.consume(n);
+      if (ec && ec != bhttp::error::need_more) {
+        close_upstream();
+        co_await answer_local(gateway_error::upstream_bad_response, "upstream sent an invalid response: " + ec.message());
+        co_return false;
+      }
+      if (res_->is_header_done()) {
+        int status = res_->get().result_int();
+        if (status >= 100 && status < 200 && status != 101) {  // interim: skip
+          new_parser();
+          continue;
+        }
+        if (status == 101) {
+          close_upstream();
+          co_await answer_local(gateway_error::upstream_bad_response, "upstream tried to switch protocols");
+          co_return false;
+        }
+        co_return true;
+      }
+    }
+    expire_after(seconds(L.upstream_idle_timeout_s));
+    std::size_t free = up_in_.capacity() - up_in_.size();
+    auto [ec, n] = co_await up_->read_some(up_in_.prepare(free >= 2048 ? free : 16384));
+    if (ec) {
+      close_upstream();
+      if (client_gone_) {
+        finish_record(0, "client_closed");
+      } else if (timed_out_) {
+        co_await answer_local(gateway_error::upstream_timeout,
+                              "upstream sent no answer within " + secs_text(L.upstream_idle_timeout_s) + " s");
+      } else {
+        co_await answer_local(gateway_error::upstream_unreachable,
+                              "upstream closed the connection before answering: " + ec.message());
+      }
+      co_return false;
+    }
+    up_in_.commit(n);
+  }
+}
+
+awaitable<session::next> session::relay(route_runtime& rt, std::string_view rest) {
+  const auto& req = req_->get();
+  record_.route = rt.cfg->name;
+  record_.path = std::string(policy::path_only(rest.empty() ? "/"sv : rest));
+  client_gone_ = false;
+
+  if (auto m = policy::map_path(rt.cfg->upstream.base_path, rest, target_); !m.ok)
+    co_return co_await answer_local(gateway_error::bad_path, std::string(m.reason));
+
+  header_views_.clear();
+  for (const auto& f : req) header_views_.push_back({f.name_string(), f.value()});
+  policy::apply_credential_rule(header_views_, rt.policy, w_.gw.lookup, policy_);
+  record_.credential = std::string(to_string(policy_.label));
+  if (policy_.caller) {
+    record_.key_id = policy_.caller->key_id;
+    record_.key_alias = policy_.caller->key_alias;
+  }
+  if (policy_.error) co_return co_await answer_local(policy_.error->code, policy_.error->message);
+
+  // The upstream request head, written by hand.
+  head_.clear();
+  head_.append(req.method_string());
+  head_.push_back(' ');
+  head_.append(target_);
+  head_.append(" HTTP/1.1\r\n");
+  http::append_header(head_, "host", rt.host_header);
+  for (const auto& h : policy_.headers) http::append_header(head_, h.name, h.value);
+  if (req_->chunked()) {
+    head_.append("transfer-encoding: chunked\r\n");
+  } else if (auto cl = req_->content_length()) {
+    head_.append("content-length: ");
+    http::append_number(head_, *cl);
+    head_.append("\r\n");
+  }
+  head_.append("\r\n");
+
+  if (policy_.expect_continue && !req_->is_done()) {
+    out_.assign({asio::buffer("HTTP/1.1 100 Continue\r\n\r\n"sv)});
+    if (co_await write_client()) co_return next::close;
+    bytes_out_ = 0;
+  }
+
+  if (!co_await send_request(rt)) co_return next::close;
+  watch_client();
+  if (!co_await read_response_head()) {
+    unwatch_client();
+    co_return next::close;
+  }
+  co_return co_await relay_response(rt);
+}
+
+awaitable<session::next> session::relay_response(route_runtime& rt) {
+  const auto& L = w_.gw.cfg->limits;
+  const auto& req = req_->get();
+  const auto& res = res_->get();
+  const int status = res.result_int();
+
+  // Framing towards the client: keep the upstream's content-length; otherwise
+  // chunked for HTTP/1.1 clients, close-delimited for HTTP/1.0 ones.
+  const bool no_body = res_->is_done();
+  const bool has_length = res_->content_length().has_value();
+  const bool reframe_chunked = !no_body && !has_length && req.version() >= 11;
+  const bool close_delimited = !no_body && !has_length && !reframe_chunked;
+  const bool close_after = close_delimited || closing_ || !req_->keep_alive() ||
+                           w_.gw.draining.load(std::memory_order_relaxed);
+
+  head_.clear();
+  http::append_status_line(head_, status, res.reason());
+  std::string_view connection_tokens;
+  for (const auto& f : res)
+    if (hdr::iequals(f.name_string(), hdr::connection)) connection_tokens = f.value();
+  for (const auto& f : res) {
+    auto name = f.name_string();
+    if (hdr::is_hop_by_hop(name)) continue;
+    if (hdr::iequals(name, hdr::content_length) && !has_length && !no_body) continue;
+    if (!connection_tokens.empty()) {
+      bool named = false;
+      hdr::for_each_token(connection_tokens, [&](std::string_view t) { named |= hdr::iequals(t, name); });
+      if (named) continue;
+    }
+    http::append_header(head_, name, f.value());
+  }
+  if (reframe_chunked) head_.append("transfer-encoding: chunked\r\n");
+  http::append_header(head_, hdr::x_passgate_request_id, record_.request_id);
+  if (close_after) head_.append("connection: close\r\n");
+  head_.append("\r\n");
+  record_.status = status;
+
+  // Head plus whatever body bytes are already here, in one write.
+  error_code ec;
+  views_.clear();
+  std::size_t used = parse_body(*res_, up_in_, ec);
+  out_.clear();
+  out_.push_back(asio::buffer(head_));
+  frame_views(reframe_chunked, res_->is_done());
+  phase_ = phase::responding;
+  bool first = true;
+  std::string_view outcome = status >= 400 ? "upstream_error"sv : "ok"sv;
+
+  for (;;) {
+    if (ec) {  // the upstream's body framing broke: cut the client off
+      close_upstream();
+      unwatch_client();
+      finish_record(status, "upstream_error");
+      co_return next::close;
+    }
+    if (!out_.empty()) {
+      if (auto wec = co_await write_client()) {
+        close_upstream();
+        unwatch_client();
+        finish_record(status, "client_closed");
+        co_return next::close;
+      }
+      if (first) {
+        first = false;
+        record_.ttfb_ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - started_).count();
+      }
+    }
+    up_in_.consume(used);
+    if (res_->is_done()) break;
+
+    expire_after(seconds(L.upstream_idle_timeout_s));
+    std::size_t free = up_in_.capacity() - up_in_.size();
+    auto [rec, n] = co_await up_->read_some(up_in_.prepare(free >= 2048 ? free : 16384));
+    if (rec == asio::error::eof && res_->need_eof()) {
+      res_->put_eof(ec);
+      out_.clear();
+      views_.clear();
+      frame_views(reframe_chunked, true);
+      used = 0;
+      continue;
+    }
+    if (rec) {
+      close_upstream();
+      unwatch_client();
+      finish_record(status, client_gone_ ? "client_closed" : "upstream_error");
+      co_return next::close;
+    }
+    up_in_.commit(n);
+    views_.clear();
+    used = parse_body(*res_, up_in_, ec);
+    out_.clear();
+    frame_views(reframe_chunked, res_->is_done());
+  }
+
+  unwatch_client();
+  // Reusable only if the upstream keeps it open and nothing is left over.
+  if (res_->keep_alive() && up_in_.size() == 0 && up_) {
+    release_upstream(rt);
+  } else {
+    close_upstream();
+  }
+  finish_record(status, outcome);
+  co_return close_after ? next::close : next::keep_alive;
+}
+
+}  // namespace passgate::proxy

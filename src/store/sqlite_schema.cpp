@@ -1,0 +1,121 @@
+#include "store/sqlite_schema.hpp"
+
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace passgate::store::sqlite {
+namespace {
+
+struct migration {
+  int version;
+  std::string_view sql;
+};
+
+// Append only: a released step is never edited, since databases already at its
+// version will not run it again.
+constexpr migration migrations[] = {
+    {1, R"sql(
+CREATE TABLE keys (
+  key_id                TEXT PRIMARY KEY NOT NULL,
+  key_alias             TEXT NOT NULL DEFAULT '',
+  key_prefix            TEXT NOT NULL DEFAULT '',
+  key_hash              TEXT NOT NULL UNIQUE,
+  created_at            INTEGER NOT NULL,
+  expires_at            INTEGER,
+  revoked               INTEGER NOT NULL DEFAULT 0,
+  is_master             INTEGER NOT NULL DEFAULT 0,
+  allowed_routes        TEXT NOT NULL DEFAULT '[]',
+  allowed_credentials   TEXT NOT NULL DEFAULT '["oauth","byok","bearer","server","none"]',
+  max_budget            REAL,
+  budget_duration       TEXT NOT NULL DEFAULT '',
+  rpm_limit             INTEGER,
+  tpm_limit             INTEGER,
+  max_parallel_requests INTEGER,
+  metadata_json         TEXT NOT NULL DEFAULT '{}'
+);
+CREATE TABLE spend (
+  id                          INTEGER PRIMARY KEY,
+  request_id                  TEXT NOT NULL,
+  started_at_ms               INTEGER NOT NULL,
+  duration_ms                 INTEGER NOT NULL,
+  ttfb_ms                     INTEGER,
+  key_id                      TEXT NOT NULL DEFAULT '',
+  key_alias                   TEXT NOT NULL DEFAULT '',
+  route                       TEXT NOT NULL DEFAULT '',
+  path                        TEXT NOT NULL DEFAULT '',
+  method                      TEXT NOT NULL DEFAULT '',
+  status                      INTEGER NOT NULL DEFAULT 0,
+  model                       TEXT NOT NULL DEFAULT '',
+  credential                  TEXT NOT NULL DEFAULT '',
+  input_tokens                INTEGER,
+  output_tokens               INTEGER,
+  cache_creation_input_tokens INTEGER,
+  cache_read_input_tokens     INTEGER,
+  cost_usd                    REAL,
+  outcome                     TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX spend_by_time ON spend (started_at_ms);
+CREATE INDEX spend_by_key ON spend (key_id, started_at_ms);
+)sql"},
+    // A counter bumped by triggers on every key change, so that a key cache in any
+    // process can tell with one cheap SELECT whether its snapshot is stale.
+    {2, R"sql(
+CREATE TABLE key_changes (
+  id      INTEGER PRIMARY KEY CHECK (id = 1),
+  version INTEGER NOT NULL
+);
+INSERT INTO key_changes (id, version) VALUES (1, 1);
+CREATE TRIGGER keys_changed_on_insert AFTER INSERT ON keys
+  BEGIN UPDATE key_changes SET version = version + 1; END;
+CREATE TRIGGER keys_changed_on_update AFTER UPDATE ON keys
+  BEGIN UPDATE key_changes SET version = version + 1; END;
+CREATE TRIGGER keys_changed_on_delete AFTER DELETE ON keys
+  BEGIN UPDATE key_changes SET version = version + 1; END;
+)sql"},
+};
+
+// 0: an empty database.
+int read_version(connection& c) {
+  statement has_table(
+      c.get(), "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'");
+  if (!has_table.step()) return 0;
+  statement version(c.get(), "SELECT version FROM schema_version");
+  return version.step() ? int(version.int64(0)) : 0;
+}
+
+void check_not_newer(int version) {
+  if (version > latest_schema_version())
+    throw std::runtime_error("sqlite: database schema version " + std::to_string(version) +
+                             " is newer than this passgate supports (" +
+                             std::to_string(latest_schema_version()) + "); upgrade passgate");
+}
+
+void apply(connection& c, const migration& m) {
+  write_transaction tx(c);
+  c.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)",
+         "create schema_version");
+  int version = read_version(c);
+  check_not_newer(version);
+  if (version >= m.version) return;  // another process got there first
+  std::string what = "migrate schema to version " + std::to_string(m.version);
+  c.exec(m.sql, what);
+  c.exec("DELETE FROM schema_version", what);
+  statement set(c.get(), "INSERT INTO schema_version (version) VALUES (?)");
+  set.bind_int64(1, m.version);
+  set.step();
+  tx.commit();
+}
+
+}  // namespace
+
+int latest_schema_version() { return std::end(migrations)[-1].version; }
+
+void migrate(connection& c) {
+  int version = read_version(c);
+  check_not_newer(version);
+  for (const auto& m : migrations)
+    if (m.version > version) apply(c, m);
+}
+
+}  // namespace passgate::store::sqlite

@@ -1,0 +1,404 @@
+// The SQLite backend of store::store. One connection per store object; every call
+// takes the object's mutex, so one store may be shared by the key cache's thread,
+// the spend writer and admin handlers. Several processes (the server and the CLI)
+// may open the same file: WAL lets readers run beside the writer, and busy_timeout
+// makes writers wait for each other instead of failing.
+#include <boost/json/array.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+
+#include <mutex>
+#include <stdexcept>
+#include <string>
+
+#include "store/sqlite_schema.hpp"
+#include "store/sqlite_statement.hpp"
+#include "store/store.hpp"
+
+namespace passgate::store {
+namespace {
+
+using sqlite::statement_use;
+
+constexpr int busy_timeout_ms = 5000;
+
+// ---- list columns, stored as JSON arrays of strings ----
+
+std::string routes_to_json(const std::vector<std::string>& routes) {
+  boost::json::array a;
+  for (const auto& r : routes) a.emplace_back(r);
+  return boost::json::serialize(a);
+}
+
+std::string labels_to_json(const policy::label_set& labels) {
+  boost::json::array a;
+  for (auto l : policy::all_labels)
+    if (labels.contains(l)) a.emplace_back(policy::to_string(l));
+  return boost::json::serialize(a);
+}
+
+std::vector<std::string> json_strings(const std::string& text, const std::string& key_id,
+                                      const char* column) {
+  auto fail = [&]() -> std::runtime_error {
+    return std::runtime_error("sqlite: key " + key_id + ": column " + column +
+                              " is not a JSON array of strings");
+  };
+  boost::system::error_code ec;
+  boost::json::value v = boost::json::parse(text, ec);
+  if (ec || !v.is_array()) throw fail();
+  std::vector<std::string> out;
+  for (const auto& e : v.get_array()) {
+    if (!e.is_string()) throw fail();
+    out.emplace_back(e.get_string());
+  }
+  return out;
+}
+
+policy::label_set labels_from_json(const std::string& text, const std::string& key_id) {
+  policy::label_set labels;
+  for (const auto& name : json_strings(text, key_id, "allowed_credentials")) {
+    auto l = policy::label_from_string(name);
+    if (!l)
+      throw std::runtime_error("sqlite: key " + key_id + ": unknown credential label '" + name +
+                               "'");
+    labels.add(*l);
+  }
+  return labels;
+}
+
+// ---- keys ----
+
+// Column order shared by read_key.
+const std::string select_keys =
+    "SELECT key_id, key_alias, key_prefix, key_hash, created_at, expires_at, revoked, is_master, "
+    "allowed_routes, allowed_credentials, max_budget, budget_duration, rpm_limit, tpm_limit, "
+    "max_parallel_requests, metadata_json FROM keys";
+const std::string key_by_hash_sql = select_keys + " WHERE key_hash = ?";
+const std::string key_by_id_sql = select_keys + " WHERE key_id = ?";
+// Oldest first: keys created while a caller pages through land on the last page
+// instead of shifting earlier ones.
+const std::string list_keys_sql = select_keys + " ORDER BY created_at, key_id LIMIT ? OFFSET ?";
+// The parameter order of the mutable fields is bind_mutable_key_fields'.
+const std::string insert_key_sql =
+    "INSERT INTO keys (key_id, key_prefix, key_hash, created_at, key_alias, expires_at, revoked, "
+    "is_master, allowed_routes, allowed_credentials, max_budget, budget_duration, rpm_limit, "
+    "tpm_limit, max_parallel_requests, metadata_json) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+const std::string update_key_sql =
+    "UPDATE keys SET key_alias = ?, expires_at = ?, revoked = ?, is_master = ?, "
+    "allowed_routes = ?, allowed_credentials = ?, max_budget = ?, budget_duration = ?, "
+    "rpm_limit = ?, tpm_limit = ?, max_parallel_requests = ?, metadata_json = ? "
+    "WHERE key_id = ?";
+const std::string revoke_by_id_sql = "UPDATE keys SET revoked = 1 WHERE key_id = ?";
+const std::string revoke_by_hash_sql = "UPDATE keys SET revoked = 1 WHERE key_hash = ?";
+const std::string keys_version_sql = "SELECT version FROM key_changes WHERE id = 1";
+
+auth::key_record read_key(const statement_use& s) {
+  auth::key_record r;
+  r.key_id = s->text(0);
+  r.key_alias = s->text(1);
+  r.key_prefix = s->text(2);
+  r.key_hash = s->text(3);
+  r.created_at = s->int64(4);
+  r.expires_at = s->opt_int64(5);
+  r.revoked = s->int64(6) != 0;
+  r.is_master = s->int64(7) != 0;
+  r.allowed_routes = json_strings(s->text(8), r.key_id, "allowed_routes");
+  r.allowed_credentials = labels_from_json(s->text(9), r.key_id);
+  r.max_budget = s->opt_real(10);
+  r.budget_duration = s->text(11);
+  r.rpm_limit = s->opt_int64(12);
+  r.tpm_limit = s->opt_int64(13);
+  r.max_parallel_requests = s->opt_int64(14);
+  r.metadata_json = s->text(15);
+  return r;
+}
+
+// Binds the fields update_key may change, at parameters first..first+11.
+void bind_mutable_key_fields(const statement_use& s, int first, const auth::key_record& r) {
+  s->bind_text(first, r.key_alias);
+  s->bind_opt_int64(first + 1, r.expires_at);
+  s->bind_int64(first + 2, r.revoked);
+  s->bind_int64(first + 3, r.is_master);
+  s->bind_text(first + 4, routes_to_json(r.allowed_routes));
+  s->bind_text(first + 5, labels_to_json(r.allowed_credentials));
+  s->bind_opt_double(first + 6, r.max_budget);
+  s->bind_text(first + 7, r.budget_duration);
+  s->bind_opt_int64(first + 8, r.rpm_limit);
+  s->bind_opt_int64(first + 9, r.tpm_limit);
+  s->bind_opt_int64(first + 10, r.max_parallel_requests);
+  s->bind_text(first + 11, r.metadata_json);
+}
+
+void check_page(page p) {
+  if (p.offset < 0 || p.limit <= 0)
+    throw std::invalid_argument("store: page needs offset >= 0 and limit > 0");
+}
+
+// ---- spend ----
+
+// Column order shared by insert_spend and read_spend.
+const std::string spend_columns =
+    "request_id, started_at_ms, duration_ms, ttfb_ms, key_id, key_alias, route, path, method, "
+    "status, model, credential, input_tokens, output_tokens, cache_creation_input_tokens, "
+    "cache_read_input_tokens, cost_usd, outcome";
+const std::string select_spend = "SELECT " + spend_columns + " FROM spend";
+const std::string insert_spend_sql =
+    "INSERT INTO spend (" + spend_columns +
+    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+const std::string key_spend_sql =
+    "SELECT TOTAL(cost_usd) FROM spend WHERE key_id = ? AND started_at_ms >= ?";
+
+usage::spend_record read_spend(const statement_use& s) {
+  usage::spend_record r;
+  r.request_id = s->text(0);
+  r.started_at_ms = s->int64(1);
+  r.duration_ms = s->int64(2);
+  r.ttfb_ms = s->opt_int64(3);
+  r.key_id = s->text(4);
+  r.key_alias = s->text(5);
+  r.route = s->text(6);
+  r.path = s->text(7);
+  r.method = s->text(8);
+  r.status = int(s->int64(9));
+  r.model = s->text(10);
+  r.credential = s->text(11);
+  r.input_tokens = s->opt_int64(12);
+  r.output_tokens = s->opt_int64(13);
+  r.cache_creation_input_tokens = s->opt_int64(14);
+  r.cache_read_input_tokens = s->opt_int64(15);
+  r.cost_usd = s->opt_real(16);
+  r.outcome = s->text(17);
+  return r;
+}
+
+// The WHERE clause for the filter's present fields only (so that SQLite can use
+// the indexes), bound in a fixed order by bind_filter. Each distinct clause is its
+// own cached statement.
+std::string where_clause(const spend_filter& f) {
+  std::string w;
+  auto add = [&](bool present, const char* cond) {
+    if (!present) return;
+    w += w.empty() ? " WHERE " : " AND ";
+    w += cond;
+  };
+  add(bool(f.key_id), "key_id = ?");
+  add(bool(f.model), "model = ?");
+  add(bool(f.credential), "credential = ?");
+  add(bool(f.status), "status = ?");
+  add(bool(f.from_ms), "started_at_ms >= ?");
+  add(bool(f.to_ms), "started_at_ms < ?");
+  return w;
+}
+
+// Returns the next free parameter index.
+int bind_filter(const statement_use& s, const spend_filter& f) {
+  int i = 1;
+  if (f.key_id) s->bind_text(i++, *f.key_id);
+  if (f.model) s->bind_text(i++, *f.model);
+  if (f.credential) s->bind_text(i++, *f.credential);
+  if (f.status) s->bind_int64(i++, *f.status);
+  if (f.from_ms) s->bind_int64(i++, *f.from_ms);
+  if (f.to_ms) s->bind_int64(i++, *f.to_ms);
+  return i;
+}
+
+const char* group_expression(spend_group g) {
+  switch (g) {
+    case spend_group::key: return "key_id";
+    case spend_group::model: return "model";
+    case spend_group::credential: return "credential";
+    case spend_group::day: return "strftime('%Y-%m-%d', started_at_ms / 1000, 'unixepoch')";
+  }
+  throw std::invalid_argument("store: unknown spend_group");
+}
+
+class sqlite_store final : public store {
+ public:
+  explicit sqlite_store(const std::string& path) : conn_(path), stmts_(conn_.get()) {
+    sqlite3_busy_timeout(conn_.get(), busy_timeout_ms);
+    conn_.exec("PRAGMA foreign_keys = ON", "enable foreign keys");
+    if (path != ":memory:") use_wal(path);
+    sqlite::migrate(conn_);
+  }
+
+  void insert_key(const auth::key_record& r) override {
+    std::lock_guard lk(mu_);
+    auto s = stmts_.use(insert_key_sql);
+    s->bind_text(1, r.key_id);
+    s->bind_text(2, r.key_prefix);
+    s->bind_text(3, r.key_hash);
+    s->bind_int64(4, r.created_at);
+    bind_mutable_key_fields(s, 5, r);
+    try {
+      s->step();
+    } catch (const std::runtime_error&) {
+      int code = sqlite3_extended_errcode(conn_.get());
+      if (code == SQLITE_CONSTRAINT_PRIMARYKEY || code == SQLITE_CONSTRAINT_UNIQUE)
+        throw std::runtime_error("sqlite: insert key " + r.key_id +
+                                 ": a key with this id or hash already exists");
+      throw;
+    }
+  }
+
+  std::optional<auth::key_record> find_key_by_hash(const std::string& key_hash) override {
+    return find_key(key_by_hash_sql, key_hash);
+  }
+
+  std::optional<auth::key_record> find_key_by_id(const std::string& key_id) override {
+    return find_key(key_by_id_sql, key_id);
+  }
+
+  std::vector<auth::key_record> list_keys(page p) override {
+    check_page(p);
+    std::lock_guard lk(mu_);
+    auto s = stmts_.use(list_keys_sql);
+    s->bind_int64(1, p.limit);
+    s->bind_int64(2, p.offset);
+    std::vector<auth::key_record> out;
+    while (s->step()) out.push_back(read_key(s));
+    return out;
+  }
+
+  bool update_key(const auth::key_record& r) override {
+    std::lock_guard lk(mu_);
+    auto s = stmts_.use(update_key_sql);
+    bind_mutable_key_fields(s, 1, r);
+    s->bind_text(13, r.key_id);
+    s->step();
+    return s->changes() > 0;
+  }
+
+  bool revoke_key_by_id(const std::string& key_id) override {
+    return revoke(revoke_by_id_sql, key_id);
+  }
+
+  bool revoke_key_by_hash(const std::string& key_hash) override {
+    return revoke(revoke_by_hash_sql, key_hash);
+  }
+
+  std::int64_t keys_version() override {
+    std::lock_guard lk(mu_);
+    auto s = stmts_.use(keys_version_sql);
+    if (!s->step()) throw std::runtime_error("sqlite: the key_changes row is missing");
+    return s->int64(0);
+  }
+
+  void insert_spend(const std::vector<usage::spend_record>& rows) override {
+    if (rows.empty()) return;
+    std::lock_guard lk(mu_);
+    sqlite::write_transaction tx(conn_);
+    for (const auto& r : rows) {
+      auto s = stmts_.use(insert_spend_sql);
+      s->bind_text(1, r.request_id);
+      s->bind_int64(2, r.started_at_ms);
+      s->bind_int64(3, r.duration_ms);
+      s->bind_opt_int64(4, r.ttfb_ms);
+      s->bind_text(5, r.key_id);
+      s->bind_text(6, r.key_alias);
+      s->bind_text(7, r.route);
+      s->bind_text(8, r.path);
+      s->bind_text(9, r.method);
+      s->bind_int64(10, r.status);
+      s->bind_text(11, r.model);
+      s->bind_text(12, r.credential);
+      s->bind_opt_int64(13, r.input_tokens);
+      s->bind_opt_int64(14, r.output_tokens);
+      s->bind_opt_int64(15, r.cache_creation_input_tokens);
+      s->bind_opt_int64(16, r.cache_read_input_tokens);
+      s->bind_opt_double(17, r.cost_usd);
+      s->bind_text(18, r.outcome);
+      s->step();
+    }
+    tx.commit();
+  }
+
+  std::vector<usage::spend_record> spend_logs(const spend_filter& f, page p) override {
+    check_page(p);
+    std::lock_guard lk(mu_);
+    auto s = stmts_.use(select_spend + where_clause(f) +
+                        " ORDER BY started_at_ms DESC, id DESC LIMIT ? OFFSET ?");
+    int i = bind_filter(s, f);
+    s->bind_int64(i, p.limit);
+    s->bind_int64(i + 1, p.offset);
+    std::vector<usage::spend_record> out;
+    while (s->step()) out.push_back(read_spend(s));
+    return out;
+  }
+
+  std::vector<spend_group_row> spend_report(const spend_filter& f, spend_group g) override {
+    std::lock_guard lk(mu_);
+    // Token sums stay integers (SUM, 0 when all null); cost is a float (TOTAL).
+    auto s = stmts_.use(std::string("SELECT ") + group_expression(g) +
+                        ", COUNT(*), COALESCE(SUM(input_tokens), 0), "
+                        "COALESCE(SUM(output_tokens), 0), "
+                        "COALESCE(SUM(cache_creation_input_tokens), 0), "
+                        "COALESCE(SUM(cache_read_input_tokens), 0), "
+                        "TOTAL(cost_usd), SUM(cost_usd IS NULL) FROM spend" +
+                        where_clause(f) + " GROUP BY 1 ORDER BY 1");
+    bind_filter(s, f);
+    std::vector<spend_group_row> out;
+    while (s->step()) {
+      spend_group_row row;
+      row.group = s->text(0);
+      row.requests = s->int64(1);
+      row.input_tokens = s->int64(2);
+      row.output_tokens = s->int64(3);
+      row.cache_creation_input_tokens = s->int64(4);
+      row.cache_read_input_tokens = s->int64(5);
+      row.cost_usd = s->real(6);
+      row.unpriced_requests = s->int64(7);
+      out.push_back(std::move(row));
+    }
+    return out;
+  }
+
+  double key_spend_usd(const std::string& key_id, std::int64_t from_ms) override {
+    std::lock_guard lk(mu_);
+    auto s = stmts_.use(key_spend_sql);
+    s->bind_text(1, key_id);
+    s->bind_int64(2, from_ms);
+    s->step();
+    return s->real(0);
+  }
+
+ private:
+  // WAL: the server keeps reading while the CLI writes. NORMAL sync is safe with
+  // WAL (a crash may lose the last commits, never corrupt the file).
+  void use_wal(const std::string& path) {
+    sqlite::statement wal(conn_.get(), "PRAGMA journal_mode = WAL");
+    if (!wal.step() || wal.text(0) != "wal")
+      throw std::runtime_error("sqlite: " + path + ": could not switch to WAL journal mode");
+    wal.reset();
+    conn_.exec("PRAGMA synchronous = NORMAL", "set synchronous");
+  }
+
+  std::optional<auth::key_record> find_key(const std::string& sql, const std::string& value) {
+    std::lock_guard lk(mu_);
+    auto s = stmts_.use(sql);
+    s->bind_text(1, value);
+    if (!s->step()) return std::nullopt;
+    return read_key(s);
+  }
+
+  bool revoke(const std::string& sql, const std::string& value) {
+    std::lock_guard lk(mu_);
+    auto s = stmts_.use(sql);
+    s->bind_text(1, value);
+    s->step();
+    return s->changes() > 0;
+  }
+
+  std::mutex mu_;
+  sqlite::connection conn_;
+  sqlite::statement_cache stmts_;  // guarded by mu_, like conn_
+};
+
+}  // namespace
+
+std::unique_ptr<store> open_sqlite(const std::string& path) {
+  return std::make_unique<sqlite_store>(path);
+}
+
+}  // namespace passgate::store
