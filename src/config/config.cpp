@@ -133,9 +133,9 @@ upstream_url parse_upstream(const reader& r, const YAML::Node& n, const std::str
   auto slash = rest.find('/');
   auto authority = rest.substr(0, slash);
   auto path = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash);
-  if (authority.empty() || authority.find('@') != std::string_view::npos)
+  if (authority.empty() || authority.front() == ':' || authority.find('@') != std::string_view::npos)
     r.fail(n, key, "expected a host (no user info)");
-  if (path.find_first_of("?#") != std::string_view::npos) r.fail(n, key, "may not have a query or fragment");
+  if (rest.find_first_of("?#") != std::string_view::npos) r.fail(n, key, "may not have a query or fragment");
   std::string_view host = authority;
   if (authority.front() == '[') {  // [v6]:port
     auto close = authority.find(']');
@@ -254,6 +254,8 @@ void parse_document(const reader& r, const YAML::Node& root, config& c) {
       if (sk.key.empty()) r.fail(k["key"], key + ".key", "may not be empty");
       if (k["allowed_credentials"]) sk.allowed_credentials = r.labels(k["allowed_credentials"], key + ".allowed_credentials");
       if (k["allowed_routes"]) sk.allowed_routes = r.strings(k["allowed_routes"], key + ".allowed_routes");
+      for (const auto& rt : sk.allowed_routes)
+        if (!c.routes.count(rt)) r.fail(k["allowed_routes"], key + ".allowed_routes", "names unknown route '" + rt + "'");
       c.keys.push_back(std::move(sk));
     }
   }
@@ -270,10 +272,6 @@ void parse_document(const reader& r, const YAML::Node& root, config& c) {
       if (!levels.count(c.log.level)) r.fail(l["level"], "log.level", "expected trace, debug, info, warn, error or off");
     }
   }
-  // Cross-checks.
-  for (const auto& sk : c.keys)
-    for (const auto& rt : sk.allowed_routes)
-      if (!c.routes.count(rt)) throw config_error(r.source() + ": 'keys': alias '" + sk.alias + "' names unknown route '" + rt + "'");
 }
 
 }  // namespace
@@ -294,6 +292,7 @@ void parse_listen(const std::string& text, std::string& host, std::uint16_t& por
   if (colon == std::string::npos) throw config_error("listen address '" + text + "' needs HOST:PORT");
   std::string h = text.substr(0, colon);
   if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+  else if (h.find_first_of("[]") != std::string::npos) throw config_error("listen address '" + text + "' has a bad host");
   if (h.empty()) h = "127.0.0.1";
   auto p = text.substr(colon + 1);
   if (p.empty() || p.size() > 5 || p.find_first_not_of("0123456789") != std::string::npos || std::stoul(p) > 65535)
@@ -358,25 +357,32 @@ std::string describe(const config& c) {
       << YAML::Key << "shutdown_grace_s" << YAML::Value << L.shutdown_grace_s
       << YAML::Key << "pool_max_idle_per_host" << YAML::Value << L.pool_max_idle_per_host
       << YAML::Key << "pool_idle_s" << YAML::Value << L.pool_idle_s << YAML::EndMap;
+  // An absent value is YAML null, never the string "null".
+  out.SetNullFormat(YAML::LowerNull);
+  auto masked_or_null = [&](const secret& s) -> YAML::Emitter& {
+    return s.empty() ? out << YAML::Null : out << s.masked();
+  };
   out << YAML::Key << "routes" << YAML::Value << YAML::BeginMap;
   for (const auto& [name, r] : c.routes) {
     out << YAML::Key << name << YAML::Value << YAML::BeginMap
         << YAML::Key << "upstream" << YAML::Value << r.upstream_text
-        << YAML::Key << "server_key" << YAML::Value << (r.server_key.empty() ? std::string("null") : r.server_key.masked())
-        << YAML::Key << "ca_file" << YAML::Value << (r.ca_file ? *r.ca_file : std::string("null"))
+        << YAML::Key << "server_key" << YAML::Value;
+    masked_or_null(r.server_key) << YAML::Key << "ca_file" << YAML::Value;
+    (r.ca_file ? out << *r.ca_file : out << YAML::Null)
         << YAML::Key << "client_credentials" << YAML::Value
         << (r.client_credentials == policy::client_credentials_mode::forward ? "forward" : "server_only")
         << YAML::Key << "oauth_hosts" << YAML::Value << YAML::Flow << r.oauth_hosts << YAML::EndMap;
   }
   out << YAML::EndMap;
-  out << YAML::Key << "master_key" << YAML::Value << (c.master_key.empty() ? std::string("null") : c.master_key.masked());
+  out << YAML::Key << "master_key" << YAML::Value;
+  masked_or_null(c.master_key);
   out << YAML::Key << "auth" << YAML::Value << YAML::BeginMap << YAML::Key << "require_key" << YAML::Value
       << c.auth.require_key << YAML::EndMap;
   out << YAML::Key << "keys" << YAML::Value << YAML::BeginSeq;
   for (const auto& k : c.keys) {
     out << YAML::BeginMap << YAML::Key << "alias" << YAML::Value << k.alias << YAML::Key << "key" << YAML::Value
         << k.key.masked() << YAML::Key << "allowed_credentials" << YAML::Value << k.allowed_credentials.describe()
-        << YAML::EndMap;
+        << YAML::Key << "allowed_routes" << YAML::Value << YAML::Flow << k.allowed_routes << YAML::EndMap;
   }
   out << YAML::EndSeq;
   out << YAML::Key << "store" << YAML::Value << YAML::BeginMap << YAML::Key << "sqlite" << YAML::Value

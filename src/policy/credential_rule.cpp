@@ -15,6 +15,7 @@ constexpr auto virtual_key_prefix = "sk-pg-"sv;
 
 constexpr std::string_view strip_bearer(std::string_view v) {
   v = hdr::trim(v);
+  if (hdr::iequals(v, "bearer"sv)) return {};  // "Bearer " once trimmed: an empty token
   if (hdr::istarts_with(v, "bearer "sv)) v = hdr::trim(v.substr(7));
   return v;
 }
@@ -117,7 +118,7 @@ void apply_credential_rule(std::span<const header_view> in, const route_policy& 
       continue;
     }
     if (hdr::iequals(name, hdr::x_api_key)) {
-      auto key = hdr::trim(h.value);
+      auto key = strip_bearer(h.value);
       if (is_placeholder(key) || consume_gateway_key(key, false)) continue;
       if (client_credential_dropped) continue;
       ++st.api_key_count;
@@ -126,9 +127,7 @@ void apply_credential_rule(std::span<const header_view> in, const route_policy& 
     }
     if (hdr::iequals(name, hdr::authorization)) {
       auto token = strip_bearer(h.value);
-      if (is_placeholder(token)) continue;
-      if (hdr::istarts_with(hdr::trim(h.value), "bearer "sv) && consume_gateway_key(token, false))
-        continue;
+      if (is_placeholder(token) || consume_gateway_key(token, false)) continue;
       if (client_credential_dropped) continue;
       ++st.authorization_count;
       st.oauth_forwarded |= is_oauth_authorization(h.value);
@@ -188,7 +187,9 @@ void apply_credential_rule(std::span<const header_view> in, const route_policy& 
   for (const auto& h : in) {
     if (!hdr::istarts_with(h.name, hdr::x_pass_prefix)) continue;
     auto target = h.name.substr(hdr::x_pass_prefix.size());
-    if (auto why = x_pass_refusal(target); !why.empty()) {
+    auto why = x_pass_refusal(target);
+    if (why.empty() && has_connection && named_in_connection(target)) why = "would set a hop-by-hop header";
+    if (!why.empty()) {
       fail(gateway_error::bad_header,
            "header '" + std::string(h.name) + "' is not allowed: it " + std::string(why));
       return;

@@ -44,6 +44,14 @@ std::size_t parse_body(Parser& p, beast::flat_buffer& buf, error_code& ec) {
   return used;
 }
 
+// Named results, not temporaries inside co_await: GCC 12 destroys temporaries of
+// a conditional expression in a co_await statement twice.
+std::pair<gateway_error, std::string> body_error(const error_code& ec, std::uint64_t limit) {
+  if (ec == bhttp::error::body_limit)
+    return {gateway_error::body_too_large, "request body is larger than " + std::to_string(limit) + " bytes"};
+  return {gateway_error::bad_request, "malformed request body: " + ec.message()};
+}
+
 std::string secs_text(double s) {
   auto t = std::to_string(s);
   t.erase(t.find_last_not_of('0') + 1);
@@ -150,9 +158,8 @@ awaitable<bool> session::send_request(route_runtime& rt) {
   views_.clear();
   std::size_t used = parse_body(*req_, in_, ec);
   if (ec) {
-    co_await answer_local(ec == bhttp::error::body_limit ? gateway_error::body_too_large : gateway_error::bad_request,
-                          ec == bhttp::error::body_limit ? "request body is larger than " + std::to_string(L.max_body_bytes) + " bytes"
-                                                         : "malformed request body: " + ec.message());
+    auto [code, message] = body_error(ec, L.max_body_bytes);
+    co_await answer_local(code, message);
     co_return false;
   }
 
@@ -199,9 +206,8 @@ awaitable<bool> session::send_request(route_runtime& rt) {
     used = parse_body(*req_, in_, ec);
     if (ec) {
       close_upstream();
-      co_await answer_local(ec == bhttp::error::body_limit ? gateway_error::body_too_large : gateway_error::bad_request,
-                            ec == bhttp::error::body_limit ? "request body is larger than " + std::to_string(L.max_body_bytes) + " bytes"
-                                                           : "malformed request body: " + ec.message());
+      auto [code, message] = body_error(ec, L.max_body_bytes);
+      co_await answer_local(code, message);
       co_return false;
     }
     out_.clear();

@@ -54,6 +54,7 @@ awaitable<void> session::run(std::shared_ptr<session> self) {
   self->w_.dog.add(self.get());
   try {
     co_await self->serve();
+    co_await self->linger();
   } catch (const std::exception& e) {
     spdlog::error("session failed: {}", e.what());
   }
@@ -62,6 +63,23 @@ awaitable<void> session::run(std::shared_ptr<session> self) {
   error_code ec;
   self->client_.shutdown(tcp::socket::shutdown_both, ec);
   self->client_.close(ec);
+}
+
+// After an answer sent while the client was still sending its body: closing at
+// once would make the kernel reset the connection, and the client could lose
+// the answer. Stop sending, then read and discard for a short while (as nginx's
+// lingering close does).
+awaitable<void> session::linger() {
+  if (!linger_) co_return;
+  error_code ec;
+  client_.shutdown(tcp::socket::shutdown_send, ec);
+  expire_after(std::chrono::seconds(2));
+  std::size_t discarded = 0;
+  while (!ec && discarded < (8u << 20)) {
+    auto [rec, n] = co_await client_.async_read_some(in_.prepare(16384), use_tuple);
+    ec = rec;
+    discarded += n;
+  }
 }
 
 awaitable<session::next> session::serve() {
@@ -184,6 +202,7 @@ awaitable<session::next> session::answer(int status, std::string_view content_ty
   bool body_pending = req_ && req_->is_header_done() && !req_->is_done();
   close = close || closing_ || body_pending || !req_ || !req_->is_header_done() || !req_->keep_alive() ||
           w_.gw.draining.load(std::memory_order_relaxed);
+  linger_ = body_pending;
   http::build_local_response(head_, status, content_type, body, record_.request_id, close);
   out_.assign({asio::buffer(head_)});
   auto ec = co_await write_client();

@@ -45,6 +45,7 @@ class session : public watched, public std::enable_shared_from_this<session> {
   awaitable<next> answer_admin(const local_handler& h);
   awaitable<error_code> write_client();
   awaitable<next> serve();
+  awaitable<void> linger();
   void finish_record(int status, std::string_view outcome);
   void log_access(const usage::spend_record& r, std::uint64_t bytes);
 
@@ -68,6 +69,7 @@ class session : public watched, public std::enable_shared_from_this<session> {
   bool timed_out_ = false;
   bool client_gone_ = false;
   bool closing_ = false;
+  bool linger_ = false;  // unread request body when closing: drain before close
   unsigned watch_gen_ = 0;
   bool watching_ = false;
 

@@ -1,5 +1,7 @@
 #include "upstream/pool.hpp"
 
+#include <spdlog/spdlog.h>
+
 namespace passgate::upstream {
 
 connection_ptr pool::take(std::size_t upstream) {
@@ -8,7 +10,9 @@ connection_ptr pool::take(std::size_t upstream) {
   while (!q.empty()) {
     connection_ptr c = std::move(q.back());
     q.pop_back();
-    if (now - c->idle_since < max_idle_ && c->idle_and_open()) return c;
+    bool fresh = now - c->idle_since < max_idle_;
+    if (fresh && c->idle_and_open()) return c;
+    spdlog::debug("dropping pooled upstream connection: {}", fresh ? "closed or sent data while idle" : "idle too long");
     c->close();
   }
   return nullptr;

@@ -131,6 +131,15 @@ int gateway_process::stop(int seconds) {
 
 std::string gateway_process::log() const { return read_file(dir_.path + "/passgate.log"); }
 
+bool gateway_process::wait_for_log(const std::string& words, int seconds) const {
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  while (log().find(words) == std::string::npos) {
+    if (std::chrono::steady_clock::now() > until) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return true;
+}
+
 run_result run_passgate(const std::vector<std::string>& args, const std::map<std::string, std::string>& env) {
   temp_dir d;
   auto log = d.path + "/out.log";

@@ -37,6 +37,9 @@ class gateway_process {
   void send_signal(int sig);
   bool running();
   std::string log() const;
+  // Waits (bounded) until the log contains `words`; the access log line of a
+  // request is written just after its answer, so tests wait for it causally.
+  bool wait_for_log(const std::string& words, int seconds = 20) const;
 
  private:
   temp_dir dir_;

@@ -25,8 +25,9 @@ class client {
   ~client();
   // Sends bytes as they are (a whole request, or part of one).
   void send(std::string_view bytes);
-  // Reads one whole response. Throws on a closed connection or after `seconds`.
-  response read_response(int seconds = 30);
+  // Reads one whole response (or the rest of the one read_head/read_events began).
+  // Throws on a closed connection or after `seconds`. HEAD answers have no body.
+  response read_response(int seconds = 30, bool head_request = false);
   // Streaming: the head first, then body bytes as they come.
   response read_head(int seconds = 30);
   // Reads until the body so far contains `count` occurrences of "\n\n" (SSE events)

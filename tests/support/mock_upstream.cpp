@@ -159,6 +159,11 @@ bool mock_upstream::wait_for_cancelled(std::size_t n, int seconds) const {
   return cv_.wait_for(lock, std::chrono::seconds(seconds), [&] { return cancelled_ >= n; });
 }
 
+bool mock_upstream::wait_for_closed(std::size_t n, int seconds) const {
+  std::unique_lock lock(mu_);
+  return cv_.wait_for(lock, std::chrono::seconds(seconds), [&] { return closed_ >= n; });
+}
+
 std::size_t mock_upstream::cancelled() const {
   std::lock_guard lock(mu_);
   return cancelled_;
@@ -289,10 +294,15 @@ void mock_upstream::serve(int fd) {
       out += "0\r\n\r\n";
       if (!c.write(out)) return;
     } else {
-      if (!c.write(head + r.body)) return;
+      if (!c.write(rec.method == "HEAD" ? head : head + r.body)) return;
     }
-    if (r.close_after || !p.keep_alive()) {
+    if (r.close_after || r.drop_after || !p.keep_alive()) {
       ::shutdown(fd, SHUT_RDWR);
+      {
+        std::lock_guard lock(mu_);
+        ++closed_;
+      }
+      cv_.notify_all();
       return;
     }
   }

@@ -43,7 +43,8 @@ struct mock_response {
   header_list headers;
   std::string body;
   bool chunked = false;                // normal mode: send the body chunked
-  bool close_after = false;            // close the connection after answering
+  bool close_after = false;            // close after answering, saying "connection: close"
+  bool drop_after = false;             // close after answering without saying so (a stale keep-alive)
   std::vector<std::string> events;     // sse mode: raw event texts ("event: x\ndata: …\n\n")
   bool gated = false;                  // sse: event i>0 waits for release(i)
 };
@@ -74,6 +75,8 @@ class mock_upstream {
   bool wait_for_cancelled(std::size_t n, int seconds = 20) const;
   std::size_t cancelled() const;
   std::size_t connections_accepted() const { return accepted_.load(); }
+  // Waits (bounded) until the mock has closed n connections itself.
+  bool wait_for_closed(std::size_t n, int seconds = 20) const;
 
  private:
   struct impl;
@@ -88,6 +91,7 @@ class mock_upstream {
   std::vector<recorded_request> requests_;
   std::size_t released_ = 0;
   std::size_t cancelled_ = 0;
+  std::size_t closed_ = 0;
   handler handler_;
   std::atomic<bool> stopping_{false};
   std::thread acceptor_;

@@ -1,0 +1,39 @@
+#include "usage/content_type.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+namespace passgate::usage {
+namespace {
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  return std::ranges::equal(a, b, [](unsigned char x, unsigned char y) {
+    return std::tolower(x) == std::tolower(y);
+  });
+}
+
+}  // namespace
+
+body_kind kind_from_content_type(std::string_view content_type) {
+  const auto media_type = trim(content_type.substr(0, content_type.find(';')));
+  if (iequals(media_type, "text/event-stream")) return body_kind::sse;
+  if (iequals(media_type, "application/json")) return body_kind::json;
+  return body_kind::other;
+}
+
+content_encoding encoding_from_header(std::string_view value) {
+  const auto coding = trim(value);
+  if (coding.empty() || iequals(coding, "identity")) return content_encoding::identity;
+  if (iequals(coding, "gzip") || iequals(coding, "x-gzip")) return content_encoding::gzip;
+  if (iequals(coding, "deflate")) return content_encoding::deflate;
+  if (iequals(coding, "br")) return content_encoding::br;
+  return content_encoding::unsupported;
+}
+
+}  // namespace passgate::usage

@@ -1,0 +1,169 @@
+#include "usage/sse_reader.hpp"
+
+#include <cstring>
+
+namespace passgate::usage {
+namespace {
+
+// A field name longer than this is none of event, data, id, retry.
+constexpr std::size_t max_field_name = 8;
+// After a large event, don't keep its buffer's capacity for the rest of the stream.
+constexpr std::size_t kept_capacity = 4096;
+
+const char* find_byte(const char* p, const char* end, char c) {
+  const void* hit = std::memchr(p, c, static_cast<std::size_t>(end - p));
+  return hit ? static_cast<const char*>(hit) : end;
+}
+
+}  // namespace
+
+void sse_reader::feed(std::string_view bytes) {
+  const char* p = bytes.data();
+  const char* const end = p + bytes.size();
+  if (p != end && after_cr_) {
+    after_cr_ = false;
+    if (*p == '\n') ++p;
+  }
+  // The API ends lines with LF: memchr finds it, and the CR search then only
+  // covers that one line. The next LF is remembered so that a body using bare
+  // CR line ends is not rescanned to its end for every line.
+  const char* next_lf = find_byte(p, end, '\n');
+  while (p != end) {
+    if (next_lf < p) next_lf = find_byte(p, end, '\n');
+    const char* eol = find_byte(p, next_lf, '\r');
+    take(std::string_view(p, static_cast<std::size_t>(eol - p)));
+    if (eol == end) return;
+    end_line();
+    p = eol + 1;
+    if (*eol == '\r') {
+      if (p == end) {
+        after_cr_ = true;
+        return;
+      }
+      if (*p == '\n') ++p;
+    }
+  }
+}
+
+void sse_reader::finish() {
+  if (state_ != line_state::start) end_line();
+  dispatch();
+  after_cr_ = false;
+}
+
+void sse_reader::take(std::string_view piece) {
+  if (state_ == line_state::start || state_ == line_state::field) {
+    // Look for the ':' no further than a known field name can reach.
+    const auto window = max_field_name + 1 - field_.size();
+    const auto colon = piece.substr(0, window).find(':');
+    if (colon == std::string_view::npos) {
+      if (field_.size() + piece.size() > max_field_name) {
+        field_.clear();
+        begin_value({});  // no known field is this long
+        unknown_field_ = true;
+        state_ = line_state::value;
+        return;
+      }
+      field_.append(piece);
+      if (!field_.empty()) state_ = line_state::field;
+      return;
+    }
+    field_.append(piece.substr(0, colon));
+    begin_value(field_);
+    field_.clear();
+    piece.remove_prefix(colon + 1);
+    state_ = line_state::space;
+  }
+  if (state_ == line_state::space) {
+    if (piece.empty()) return;
+    if (piece.front() == ' ') piece.remove_prefix(1);
+    state_ = line_state::value;
+  }
+  take_value(piece);
+}
+
+void sse_reader::end_line() {
+  switch (state_) {
+    case line_state::start:
+      dispatch();  // a blank line ends the event
+      break;
+    case line_state::field:  // "data" alone: the field with an empty value
+      begin_value(field_);
+      field_.clear();
+      end_value();
+      break;
+    case line_state::space:
+    case line_state::value:
+      end_value();
+      break;
+  }
+  state_ = line_state::start;
+}
+
+void sse_reader::begin_value(std::string_view name) {
+  if (name == "data") {
+    field_kind_ = field_kind::data;
+    if (!has_data_) {
+      has_data_ = true;
+      keep_data_ = name_known_ ? wanted_ : listener_.wants_event({});
+    } else {
+      append_data("\n");  // data lines are joined with LF
+    }
+  } else if (name == "event") {
+    field_kind_ = field_kind::event;
+    event_name_.clear();
+    name_too_long_ = false;
+  } else {
+    field_kind_ = field_kind::ignored;
+    // "" is a comment line; id and retry matter to reconnecting clients only.
+    if (!name.empty() && name != "id" && name != "retry") unknown_field_ = true;
+  }
+}
+
+void sse_reader::take_value(std::string_view piece) {
+  if (field_kind_ == field_kind::data) {
+    append_data(piece);
+  } else if (field_kind_ == field_kind::event && !name_too_long_) {
+    if (event_name_.size() + piece.size() > max_event_name) {
+      name_too_long_ = true;
+      event_name_.clear();
+    } else {
+      event_name_.append(piece);
+    }
+  }
+}
+
+void sse_reader::end_value() {
+  if (field_kind_ == field_kind::event) {
+    name_known_ = true;
+    wanted_ = !name_too_long_ && listener_.wants_event(event_name_);
+  }
+  field_kind_ = field_kind::ignored;
+}
+
+void sse_reader::append_data(std::string_view piece) {
+  if (!keep_data_ || truncated_) return;
+  const auto room = max_event_bytes - data_.size();
+  if (piece.size() > room) {
+    data_.append(piece.substr(0, room));
+    truncated_ = true;
+  } else {
+    data_.append(piece);
+  }
+}
+
+void sse_reader::dispatch() {
+  if (has_data_ && keep_data_ && !name_too_long_ && listener_.wants_event(event_name_)) {
+    listener_.on_event(event_name_, data_, truncated_);
+  }
+  event_name_.clear();
+  name_known_ = name_too_long_ = wanted_ = false;
+  has_data_ = keep_data_ = truncated_ = false;
+  if (data_.capacity() > kept_capacity) {
+    std::string().swap(data_);
+  } else {
+    data_.clear();
+  }
+}
+
+}  // namespace passgate::usage

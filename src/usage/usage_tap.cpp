@@ -1,0 +1,114 @@
+#include "usage/usage_tap.hpp"
+
+#include "usage/anthropic_usage.hpp"
+#include "usage/body_decoder.hpp"
+#include "usage/json_scanner.hpp"
+#include "usage/sse_reader.hpp"
+
+namespace passgate::usage {
+
+struct usage_tap::impl final : sse_listener, json_member_listener {
+  impl(body_kind k, content_encoding encoding) : kind(k) {
+    if (kind == body_kind::other) {
+      stopped = true;
+    } else if (encoding == content_encoding::unsupported) {
+      unsupported_encoding = true;
+    } else {
+      decoder = make_body_decoder(encoding, [this](std::string_view plain) { read(plain); });
+    }
+  }
+
+  void feed(std::string_view bytes) {
+    if (stopped || bytes.empty()) return;
+    if (unsupported_encoding) return give_up();
+    if (!decoder) return read(bytes);
+    const auto status = decoder->decode(bytes);
+    if (status == body_decoder::status::corrupt || status == body_decoder::status::too_large) {
+      give_up();
+    }
+  }
+
+  void finish() {
+    if (stopped) return;
+    stopped = true;
+    if (kind == body_kind::sse) {
+      sse.finish();
+    } else {
+      json.finish();
+      if (json.malformed()) result.unparseable = true;
+    }
+  }
+
+  // Decoded body bytes.
+  void read(std::string_view plain) {
+    if (stopped) return;  // the decoder may still be emptying its input
+    if (kind == body_kind::sse) {
+      sse.feed(plain);
+      if (sse.saw_unknown_field()) result.unparseable = true;
+    } else {
+      json.feed(plain);
+      if (json.malformed()) give_up();
+    }
+  }
+
+  // Nothing more can be learnt from this body: keep what was found.
+  void give_up() {
+    result.unparseable = true;
+    stopped = true;
+  }
+
+  bool wants_event(std::string_view name) const override { return is_usage_event(name); }
+
+  void on_event(std::string_view name, std::string_view data, bool truncated) override {
+    if (truncated) {
+      // Only content events grow this large; one that may carry usage was lost.
+      if (is_usage_event(name.empty() ? sniff_event_type(data) : name)) result.unparseable = true;
+    } else if (!apply_stream_event(name, data, result)) {
+      result.unparseable = true;
+    }
+  }
+
+  bool wants_member(std::string_view key) const override { return is_answer_member(key); }
+
+  void on_member(std::string_view key, std::string_view raw_value, bool truncated) override {
+    if (truncated || !apply_answer_member(key, raw_value, result)) result.unparseable = true;
+  }
+
+  body_kind kind;
+  usage_result result;
+  sse_reader sse{*this};
+  json_scanner json{*this};
+  std::unique_ptr<body_decoder> decoder;
+  bool unsupported_encoding = false;
+  bool stopped = false;
+};
+
+usage_tap::usage_tap(body_kind kind, content_encoding encoding)
+    : impl_(std::make_unique<impl>(kind, encoding)) {}
+usage_tap::~usage_tap() = default;
+usage_tap::usage_tap(usage_tap&&) noexcept = default;
+usage_tap& usage_tap::operator=(usage_tap&&) noexcept = default;
+
+void usage_tap::feed(std::string_view bytes) noexcept {
+  try {
+    impl_->feed(bytes);
+  } catch (...) {  // out of memory: the relay must not notice
+    impl_->give_up();
+  }
+}
+
+void usage_tap::finish() noexcept {
+  try {
+    impl_->finish();
+  } catch (...) {
+    impl_->give_up();
+  }
+}
+
+const usage_result& usage_tap::result() const noexcept { return impl_->result; }
+
+std::size_t usage_tap::buffered_bytes() const noexcept {
+  return impl_->sse.buffered_bytes() + impl_->json.buffered_bytes();
+}
+
+}  // namespace passgate::usage

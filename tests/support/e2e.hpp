@@ -1,0 +1,28 @@
+#pragma once
+// Shared pieces of the end-to-end tests: a mock upstream plus a gateway in front.
+#include <gtest/gtest.h>
+
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include "support/gateway_process.hpp"
+#include "support/http_client.hpp"
+#include "support/mock_upstream.hpp"
+
+namespace passgate::test {
+
+// Prints what a test checks, so the log reads as a list of claims.
+inline void say(const std::string& what) { std::cout << "  checks: " << what << std::endl; }
+
+// A route "anthropic" to the mock, with extra YAML appended at the top level and
+// extra keys inside the route.
+inline std::string route_config(const mock_upstream& up, const std::string& route_extra = "",
+                                const std::string& top_extra = "") {
+  std::string y = "routes:\n  anthropic:\n    upstream: \"" + up.url() + "\"\n";
+  if (!route_extra.empty()) y += route_extra;
+  y += top_extra;
+  return y;
+}
+
+}  // namespace passgate::test
