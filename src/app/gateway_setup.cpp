@@ -4,13 +4,21 @@
 
 #include "auth/key_cache.hpp"
 #include "auth/key_format.hpp"
+#include "store/spend_writer.hpp"
 #include "store/store.hpp"
+#include "usage/prices.hpp"
+
+#include <fstream>
+#include <sstream>
 
 namespace passgate::app {
 
 struct gateway_runtime::parts {
   std::unique_ptr<store::store> store;
   std::unique_ptr<auth::key_cache> keys;
+  std::unique_ptr<asio::thread_pool> blocking;  // admin handlers: database work off the I/O threads
+  std::unique_ptr<store::spend_writer> spend;
+  usage::price_table prices;
 };
 
 namespace {
@@ -41,6 +49,22 @@ std::vector<auth::key_record> static_key_records(const config::config& cfg) {
   return out;
 }
 
+// The built-in prices, with the config's prices_file merged over them.
+usage::price_table load_prices(const config::config& cfg) {
+  auto prices = usage::price_table::load_default();
+  if (cfg.prices_file) {
+    std::ifstream in(*cfg.prices_file);
+    std::stringstream text;
+    text << in.rdbuf();
+    try {
+      prices.merge(usage::price_table::from_json(text.str()));
+    } catch (const std::exception& e) {
+      throw std::runtime_error(*cfg.prices_file + ": " + e.what());
+    }
+  }
+  return prices;
+}
+
 }  // namespace
 
 gateway_runtime::gateway_runtime(std::shared_ptr<const config::config> cfg) : parts_(std::make_unique<parts>()) {
@@ -50,11 +74,24 @@ gateway_runtime::gateway_runtime(std::shared_ptr<const config::config> cfg) : pa
   parts_->keys = std::make_unique<auth::key_cache>(parts_->store.get(), static_key_records(*cfg));
   parts_->keys->start();
   gw.lookup = [keys = parts_->keys.get()](std::string_view key) { return keys->find(key); };
+  parts_->prices = load_prices(*cfg);
+  gw.prices = &parts_->prices;
+  parts_->spend = std::make_unique<store::spend_writer>(*parts_->store);
+  gw.on_record = [writer = parts_->spend.get()](usage::spend_record&& row) { writer->push(std::move(row)); };
+  parts_->blocking = std::make_unique<asio::thread_pool>(1);
+  gw.blocking = parts_->blocking.get();
+  // ADMIN-WIRING: the admin API's handlers are added to gw.admin here.
 }
 
 gateway_runtime::~gateway_runtime() { shutdown(); }
 
 void gateway_runtime::shutdown() {
+  if (parts_->blocking) parts_->blocking->join();
+  if (parts_->spend) {
+    parts_->spend->stop();  // writes every queued row
+    if (auto lost = parts_->spend->dropped() + parts_->spend->failed())
+      spdlog::warn("{} spend row(s) could not be written", lost);
+  }
   if (parts_->keys) parts_->keys->stop();
 }
 

@@ -201,7 +201,7 @@ route_config parse_route(const reader& r, const std::string& name, const YAML::N
 
 void parse_document(const reader& r, const YAML::Node& root, config& c) {
   if (root.IsNull()) return;
-  r.expect_map(root, "", {"server", "limits", "routes", "master_key", "auth", "keys", "store", "log"});
+  r.expect_map(root, "", {"server", "limits", "routes", "master_key", "auth", "keys", "store", "log", "prices_file"});
   if (auto s = root["server"]) {
     r.expect_map(s, "server", {"listen", "threads"});
     if (s["listen"]) {
@@ -258,6 +258,10 @@ void parse_document(const reader& r, const YAML::Node& root, config& c) {
         if (!c.routes.count(rt)) r.fail(k["allowed_routes"], key + ".allowed_routes", "names unknown route '" + rt + "'");
       c.keys.push_back(std::move(sk));
     }
+  }
+  if (auto p = root["prices_file"]; p && !p.IsNull()) {
+    c.prices_file = r.str(p, "prices_file");
+    if (!std::ifstream(*c.prices_file)) r.fail(p, "prices_file", "cannot read " + *c.prices_file);
   }
   if (auto s = root["store"]) {
     r.expect_map(s, "store", {"sqlite"});
@@ -387,6 +391,9 @@ std::string describe(const config& c) {
   out << YAML::EndSeq;
   out << YAML::Key << "store" << YAML::Value << YAML::BeginMap << YAML::Key << "sqlite" << YAML::Value
       << c.store.sqlite << YAML::EndMap;
+  out << YAML::Key << "prices_file" << YAML::Value;
+  if (c.prices_file) out << *c.prices_file;
+  else out << YAML::Null;
   out << YAML::Key << "log" << YAML::Value << YAML::BeginMap << YAML::Key << "access" << YAML::Value << c.log.access
       << YAML::Key << "level" << YAML::Value << c.log.level << YAML::EndMap;
   out << YAML::EndMap;

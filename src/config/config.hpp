@@ -81,6 +81,7 @@ struct config {
   std::vector<static_key> keys;
   store_config store;
   log_config log;
+  std::optional<std::string> prices_file;  // JSON merged over the built-in prices
 };
 
 using config_ptr = std::shared_ptr<const config>;

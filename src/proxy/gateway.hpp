@@ -14,6 +14,7 @@
 #include "policy/credential_rule.hpp"
 #include "upstream/connector.hpp"
 #include "upstream/pool.hpp"
+#include "usage/prices.hpp"
 #include "usage/spend_record.hpp"
 
 namespace passgate::proxy {
@@ -54,6 +55,8 @@ struct gateway {
   // Admin endpoints by path prefix ("/key/", "/spend/"); empty: none.
   std::vector<std::pair<std::string, local_handler>> admin;
   record_sink on_record;
+  const usage::price_table* prices = nullptr;  // null: rows carry tokens, no cost
+  std::atomic<std::uint64_t> unknown_model_rows{0};
   std::function<std::string()> metrics_text;  // GET /metrics; empty: 404
   asio::thread_pool* blocking = nullptr;      // runs admin handlers (database work)
   std::atomic<bool> draining{false};

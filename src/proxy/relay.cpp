@@ -14,6 +14,7 @@
 #include "http/wire.hpp"
 #include "policy/path_mapping.hpp"
 #include "proxy/session.hpp"
+#include "usage/record_usage.hpp"
 
 namespace passgate::proxy {
 
@@ -77,6 +78,25 @@ void session::frame_views(bool chunked, bool final_chunk) {
     }
   }
   if (chunked && final_chunk) out_.push_back(asio::buffer("0\r\n\r\n"sv));
+}
+
+void session::feed_tap() {
+  if (!tap_) return;
+  for (auto v : views_) tap_->feed(std::string_view(static_cast<const char*>(v.data()), v.size()));
+}
+
+// What the tap saw goes into the row, whatever way the response ended.
+void session::apply_usage() {
+  if (!tap_) return;
+  tap_->finish();
+  static const usage::price_table no_prices;
+  auto how = usage::record_usage(record_, tap_->result(), w_.gw.prices ? *w_.gw.prices : no_prices);
+  if (how == usage::pricing::unknown_model && w_.gw.prices) {
+    auto n = w_.gw.unknown_model_rows.fetch_add(1, std::memory_order_relaxed) + 1;
+    if ((n & (n - 1)) == 0)  // 1, 2, 4, …: visible without flooding
+      spdlog::warn("no price for model '{}': cost left unknown ({} row(s) so far); add it to the prices", record_.model, n);
+  }
+  tap_.reset();
 }
 
 void session::close_upstream() {
@@ -372,10 +392,18 @@ awaitable<session::next> session::relay_response(route_runtime& rt) {
   head_.append("\r\n");
   record_.status = status;
 
+  auto header_value = [&](bhttp::field f) {
+    auto it = res.find(f);
+    return it == res.end() ? std::string_view{} : std::string_view(it->value());
+  };
+  tap_.emplace(usage::kind_from_content_type(header_value(bhttp::field::content_type)),
+               usage::encoding_from_header(header_value(bhttp::field::content_encoding)));
+
   // Head plus whatever body bytes are already here, in one write.
   error_code ec;
   views_.clear();
   std::size_t used = parse_body(*res_, up_in_, ec);
+  feed_tap();
   out_.clear();
   out_.push_back(asio::buffer(head_));
   frame_views(reframe_chunked, res_->is_done());
@@ -387,6 +415,7 @@ awaitable<session::next> session::relay_response(route_runtime& rt) {
     if (ec) {  // the upstream's body framing broke: cut the client off
       close_upstream();
       unwatch_client();
+      apply_usage();
       finish_record(status, "upstream_error");
       co_return next::close;
     }
@@ -394,6 +423,7 @@ awaitable<session::next> session::relay_response(route_runtime& rt) {
       if (auto wec = co_await write_client()) {
         close_upstream();
         unwatch_client();
+        apply_usage();
         finish_record(status, "client_closed");
         co_return next::close;
       }
@@ -419,12 +449,14 @@ awaitable<session::next> session::relay_response(route_runtime& rt) {
     if (rec) {
       close_upstream();
       unwatch_client();
+      apply_usage();
       finish_record(status, client_gone_ ? "client_closed" : "upstream_error");
       co_return next::close;
     }
     up_in_.commit(n);
     views_.clear();
     used = parse_body(*res_, up_in_, ec);
+    feed_tap();
     out_.clear();
     frame_views(reframe_chunked, res_->is_done());
   }
@@ -436,6 +468,7 @@ awaitable<session::next> session::relay_response(route_runtime& rt) {
   } else {
     close_upstream();
   }
+  apply_usage();
   finish_record(status, outcome);
   co_return close_after ? next::close : next::keep_alive;
 }

@@ -12,6 +12,7 @@
 #include "http/view_body.hpp"
 #include "policy/credential_rule.hpp"
 #include "proxy/gateway.hpp"
+#include "usage/usage_tap.hpp"
 
 namespace passgate::proxy {
 
@@ -56,6 +57,8 @@ class session : public watched, public std::enable_shared_from_this<session> {
   awaitable<bool> read_response_head();
   awaitable<next> relay_response(route_runtime& rt);
   void frame_views(bool chunked, bool final_chunk);
+  void feed_tap();
+  void apply_usage();
   void watch_client();
   void unwatch_client();
   void close_upstream();
@@ -86,6 +89,7 @@ class session : public watched, public std::enable_shared_from_this<session> {
   usage::spend_record record_;
   std::uint64_t bytes_out_ = 0;
   clock::time_point started_{};
+  std::optional<usage::usage_tap> tap_;  // reads a copy of the response body
 
   upstream::connection_ptr up_;
   upstream::connection* connecting_ = nullptr;

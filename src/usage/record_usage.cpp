@@ -1,0 +1,18 @@
+#include "usage/record_usage.hpp"
+
+namespace passgate::usage {
+
+pricing record_usage(spend_record& row, const usage_result& seen, const price_table& prices) {
+  row.model = seen.model;
+  row.input_tokens = seen.input_tokens;
+  row.output_tokens = seen.output_tokens;
+  row.cache_creation_input_tokens = seen.cache_creation_input_tokens;
+  row.cache_read_input_tokens = seen.cache_read_input_tokens;
+  row.cost_usd.reset();
+  if (!seen.saw_usage) return pricing::no_usage;
+  if (row.status < 200 || row.status >= 300 || !seen.output_tokens) return pricing::not_billable;
+  row.cost_usd = prices.cost_usd(seen);
+  return row.cost_usd ? pricing::priced : pricing::unknown_model;
+}
+
+}  // namespace passgate::usage
