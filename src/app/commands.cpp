@@ -1,5 +1,11 @@
 #include "app/commands.hpp"
 
+#include <iostream>
+
+#include "admin/problem.hpp"
+#include "app/load_config.hpp"
+#include "store/store.hpp"
+
 namespace passgate::app {
 namespace {
 int g_exit_code = 0;
@@ -10,5 +16,25 @@ void set_exit_code(int code) { g_exit_code = code; }
 void add_commands(CLI::App& app) {
   add_serve(app);
   add_check_config(app);
+  add_keys(app);
+  add_spend(app);
 }
+
+int run_on_store(const std::string& config_file, const std::function<int(const config::config&, store::store&)>& f) {
+  auto cfg = load_config_or_report(config_file);
+  if (!cfg) return 2;
+  try {
+    auto st = store::open_sqlite(cfg->store.sqlite);
+    return f(*cfg, *st);
+  } catch (const std::exception& e) {
+    std::cerr << "passgate: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+int report_problem(const admin::problem& p) {
+  std::cerr << "passgate: " << p.message << "\n";
+  return p.kind == gateway_error::not_found ? 1 : 2;
+}
+
 }  // namespace passgate::app

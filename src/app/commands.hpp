@@ -1,6 +1,19 @@
 #pragma once
 #include <CLI/App.hpp>
 
+#include <functional>
+#include <string>
+
+namespace passgate::config {
+struct config;
+}
+namespace passgate::store {
+class store;
+}
+namespace passgate::admin {
+struct problem;
+}
+
 namespace passgate::app {
 // Registers every subcommand; each sets the exit code when it runs.
 void add_commands(CLI::App& app);
@@ -9,4 +22,14 @@ void set_exit_code(int code);
 
 void add_serve(CLI::App& app);
 void add_check_config(CLI::App& app);
+void add_keys(CLI::App& app);   // keys_command.cpp
+void add_spend(CLI::App& app);  // spend_command.cpp
+
+// For the commands that work on the store directly (keys, spend): loads the
+// config (the defaults when config_file is empty), opens its store and runs f,
+// whose result is the exit code. A bad config is 2; a store error is 1.
+int run_on_store(const std::string& config_file, const std::function<int(const config::config&, store::store&)>& f);
+// Prints "passgate: <message>" to stderr; returns the exit code for it: 1 for an
+// unknown key, 2 for bad input.
+int report_problem(const admin::problem& p);
 }  // namespace passgate::app

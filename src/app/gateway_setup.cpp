@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "admin/admin_api.hpp"
 #include "auth/key_cache.hpp"
 #include "auth/key_format.hpp"
 #include "store/spend_writer.hpp"
@@ -80,7 +81,7 @@ gateway_runtime::gateway_runtime(std::shared_ptr<const config::config> cfg) : pa
   gw.on_record = [writer = parts_->spend.get()](usage::spend_record&& row) { writer->push(std::move(row)); };
   parts_->blocking = std::make_unique<asio::thread_pool>(1);
   gw.blocking = parts_->blocking.get();
-  // ADMIN-WIRING: the admin API's handlers are added to gw.admin here.
+  gw.admin = admin::endpoints(std::make_shared<admin::admin_api>(*parts_->store, *parts_->keys, cfg));
 }
 
 gateway_runtime::~gateway_runtime() { shutdown(); }

@@ -201,7 +201,7 @@ route_config parse_route(const reader& r, const std::string& name, const YAML::N
 
 void parse_document(const reader& r, const YAML::Node& root, config& c) {
   if (root.IsNull()) return;
-  r.expect_map(root, "", {"server", "limits", "routes", "master_key", "auth", "keys", "store", "log", "prices_file"});
+  r.expect_map(root, "", {"server", "limits", "routes", "master_key", "auth", "keys", "store", "log", "usage", "prices_file"});
   if (auto s = root["server"]) {
     r.expect_map(s, "server", {"listen", "threads"});
     if (s["listen"]) {
@@ -258,6 +258,10 @@ void parse_document(const reader& r, const YAML::Node& root, config& c) {
         if (!c.routes.count(rt)) r.fail(k["allowed_routes"], key + ".allowed_routes", "names unknown route '" + rt + "'");
       c.keys.push_back(std::move(sk));
     }
+  }
+  if (auto u = root["usage"]) {
+    r.expect_map(u, "usage", {"tap"});
+    if (u["tap"]) c.usage.tap = r.boolean(u["tap"], "usage.tap");
   }
   if (auto p = root["prices_file"]; p && !p.IsNull()) {
     c.prices_file = r.str(p, "prices_file");
@@ -391,6 +395,8 @@ std::string describe(const config& c) {
   out << YAML::EndSeq;
   out << YAML::Key << "store" << YAML::Value << YAML::BeginMap << YAML::Key << "sqlite" << YAML::Value
       << c.store.sqlite << YAML::EndMap;
+  out << YAML::Key << "usage" << YAML::Value << YAML::BeginMap << YAML::Key << "tap" << YAML::Value
+      << c.usage.tap << YAML::EndMap;
   out << YAML::Key << "prices_file" << YAML::Value;
   if (c.prices_file) out << *c.prices_file;
   else out << YAML::Null;

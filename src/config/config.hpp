@@ -66,6 +66,10 @@ struct store_config {
   std::string sqlite = "passgate.db";
 };
 
+struct usage_config {
+  bool tap = true;  // read tokens from answers; off: rows carry no tokens or cost
+};
+
 struct log_config {
   bool access = true;
   std::string level = "info";
@@ -81,6 +85,7 @@ struct config {
   std::vector<static_key> keys;
   store_config store;
   log_config log;
+  usage_config usage;
   std::optional<std::string> prices_file;  // JSON merged over the built-in prices
 };
 

@@ -3,6 +3,7 @@
 #include "common/headers.hpp"
 
 #include <algorithm>
+#include <array>
 
 namespace passgate::policy {
 namespace {
@@ -47,9 +48,15 @@ struct rule_state {
   int api_key_count = 0;
   int authorization_count = 0;
   bool oauth_forwarded = false;
+  bool api_key_bearer_forwarded = false;  // Authorization: Bearer sk-ant-api…
 };
 
 }  // namespace
+
+bool is_api_key_authorization(std::string_view v) {
+  v = hdr::trim(v);
+  return hdr::istarts_with(v, "bearer "sv) && strip_bearer(v).starts_with("sk-ant-api"sv);
+}
 
 bool is_oauth_authorization(std::string_view v) {
   v = hdr::trim(v);
@@ -64,16 +71,28 @@ void apply_credential_rule(std::span<const header_view> in, const route_policy& 
     out.error = policy_error{code, std::move(message)};
   };
 
-  // Names listed in Connection are hop-by-hop for this request only.
+  // Names listed in Connection are hop-by-hop for this request only. Its tokens
+  // are gathered once (a request carries a handful at most), not per header.
+  std::array<std::string_view, 16> conn_tokens;
+  std::size_t conn_count = 0;
+  bool conn_overflow = false;
+  for (const auto& h : in)
+    if (hdr::iequals(h.name, hdr::connection))
+      hdr::for_each_token(h.value, [&](std::string_view tok) {
+        if (conn_count < conn_tokens.size()) conn_tokens[conn_count++] = tok;
+        else conn_overflow = true;
+      });
   auto named_in_connection = [&](std::string_view name) {
-    bool found = false;
+    for (std::size_t i = 0; i < conn_count; ++i)
+      if (hdr::iequals(conn_tokens[i], name)) return true;
+    if (!conn_overflow) return false;
+    bool found = false;  // more tokens than the array holds: scan them all
     for (const auto& h : in)
       if (hdr::iequals(h.name, hdr::connection))
         hdr::for_each_token(h.value, [&](std::string_view tok) { found |= hdr::iequals(tok, name); });
     return found;
   };
-  bool has_connection = false;
-  for (const auto& h : in) has_connection |= hdr::iequals(h.name, hdr::connection);
+  const bool has_connection = conn_count > 0;
 
   rule_state st;
   bool client_credential_dropped = route.mode == client_credentials_mode::server_only;
@@ -131,6 +150,7 @@ void apply_credential_rule(std::span<const header_view> in, const route_policy& 
       if (client_credential_dropped) continue;
       ++st.authorization_count;
       st.oauth_forwarded |= is_oauth_authorization(h.value);
+      st.api_key_bearer_forwarded |= is_api_key_authorization(h.value);
       out.headers.push_back(h);
       continue;
     }
@@ -148,7 +168,10 @@ void apply_credential_rule(std::span<const header_view> in, const route_policy& 
   if (st.api_key_count > 0) {
     out.label = credential_label::byok;
   } else if (st.authorization_count > 0) {
-    out.label = st.oauth_forwarded ? credential_label::oauth : credential_label::bearer;
+    // Newer Anthropic SDKs send an API key as a Bearer token: still the caller's own key.
+    out.label = st.oauth_forwarded            ? credential_label::oauth
+                : st.api_key_bearer_forwarded ? credential_label::byok
+                                              : credential_label::bearer;
   } else if (!route.server_key.empty()) {
     out.label = credential_label::server;
     out.headers.push_back({server_key_header, route.server_key});

@@ -67,5 +67,8 @@ void apply_credential_rule(std::span<const header_view> in, const route_policy& 
 
 // True for an OAuth access token of a Claude subscription ("Bearer sk-ant-oat…").
 bool is_oauth_authorization(std::string_view authorization_value);
+// True for an Anthropic API key sent as a Bearer token ("Bearer sk-ant-api…"), as
+// newer SDKs do: labelled byok like an x-api-key.
+bool is_api_key_authorization(std::string_view authorization_value);
 
 }  // namespace passgate::policy

@@ -396,8 +396,9 @@ awaitable<session::next> session::relay_response(route_runtime& rt) {
     auto it = res.find(f);
     return it == res.end() ? std::string_view{} : std::string_view(it->value());
   };
-  tap_.emplace(usage::kind_from_content_type(header_value(bhttp::field::content_type)),
-               usage::encoding_from_header(header_value(bhttp::field::content_encoding)));
+  if (w_.gw.cfg->usage.tap)
+    tap_.emplace(usage::kind_from_content_type(header_value(bhttp::field::content_type)),
+                 usage::encoding_from_header(header_value(bhttp::field::content_encoding)));
 
   // Head plus whatever body bytes are already here, in one write.
   error_code ec;

@@ -178,3 +178,31 @@ TEST_F(credentials, secrets_never_reach_the_log) {
 
 }  // namespace
 }  // namespace passgate::test
+
+namespace passgate::test {
+namespace {
+
+TEST(check_config, mixed_mode_example_validates_and_masks_secrets) {
+  const std::string example = std::string(PASSGATE_SOURCE_DIR) + "/config/examples/mixed-mode.yaml";
+  const std::map<std::string, std::string> env{{"PASSGATE_MASTER_KEY", "sk-pg-master-SECRET-value-1"},
+                                               {"ANTHROPIC_API_KEY", "sk-ant-api03-SERVER-SECRET-value"},
+                                               {"ALICE_KEY", "alice-SECRET-gateway-key"},
+                                               {"CI_BOT_KEY", "bot-SECRET-gateway-key"}};
+  say("passgate check-config accepts the mixed-mode example and prints it with secrets masked");
+  auto r = run_passgate({"check-config", example}, env);
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("require_key: true"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("alias: alice"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("SECRET"), std::string::npos) << r.output;
+  say("with a required variable unset, it fails naming the file, line and key");
+  auto missing = env;
+  missing.erase("ALICE_KEY");
+  auto bad = run_passgate({"check-config", example}, missing);
+  EXPECT_EQ(bad.status, 2);
+  EXPECT_NE(bad.output.find("mixed-mode.yaml:"), std::string::npos) << bad.output;
+  EXPECT_NE(bad.output.find("keys[0].key"), std::string::npos) << bad.output;
+  EXPECT_NE(bad.output.find("ALICE_KEY is not set"), std::string::npos) << bad.output;
+}
+
+}  // namespace
+}  // namespace passgate::test

@@ -40,8 +40,9 @@ void replace_all(std::string& s, const std::string& from, const std::string& to)
   for (auto pos = s.find(from); pos != std::string::npos; pos = s.find(from, pos + to.size())) s.replace(pos, from.size(), to);
 }
 
-// Forks and execs the binary with a minimal environment; stdout/stderr to `log`.
-pid_t spawn(const std::vector<std::string>& args, const std::map<std::string, std::string>& env, const std::string& log) {
+// Forks and execs a program with a minimal environment; stdout/stderr to `log`.
+pid_t spawn_program(const std::string& path, const std::vector<std::string>& args,
+                    const std::map<std::string, std::string>& env, const std::string& log) {
   std::vector<std::string> env_strings{"PATH=/usr/bin:/bin"};
   for (const auto& [k, v] : env) env_strings.push_back(k + "=" + v);
   pid_t pid = ::fork();
@@ -52,16 +53,20 @@ pid_t spawn(const std::vector<std::string>& args, const std::map<std::string, st
       ::dup2(fileno(f), 1);
       ::dup2(fileno(f), 2);
     }
-    std::vector<char*> argv{const_cast<char*>(PASSGATE_BINARY)};
+    std::vector<char*> argv{const_cast<char*>(path.c_str())};
     for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
     std::vector<char*> envp;
     for (auto& e : env_strings) envp.push_back(e.data());
     envp.push_back(nullptr);
-    ::execve(PASSGATE_BINARY, argv.data(), envp.data());
+    ::execve(path.c_str(), argv.data(), envp.data());
     ::_exit(127);
   }
   return pid;
+}
+
+pid_t spawn(const std::vector<std::string>& args, const std::map<std::string, std::string>& env, const std::string& log) {
+  return spawn_program(PASSGATE_BINARY, args, env, log);
 }
 
 int wait_exit(pid_t pid, int seconds) {
@@ -140,12 +145,21 @@ bool gateway_process::wait_for_log(const std::string& words, int seconds) const 
   return true;
 }
 
-run_result run_passgate(const std::vector<std::string>& args, const std::map<std::string, std::string>& env) {
+run_result run_program(const std::string& path, const std::vector<std::string>& args,
+                       const std::map<std::string, std::string>& env) {
   temp_dir d;
   auto log = d.path + "/out.log";
-  pid_t pid = spawn(args, env, log);
-  int code = wait_exit(pid, 60);
+  pid_t pid = spawn_program(path, args, env, log);
+  int code = wait_exit(pid, 120);
+  if (code == -1) {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+  }
   return {code, read_file(log)};
+}
+
+run_result run_passgate(const std::vector<std::string>& args, const std::map<std::string, std::string>& env) {
+  return run_program(PASSGATE_BINARY, args, env);
 }
 
 }  // namespace passgate::test

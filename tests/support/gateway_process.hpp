@@ -53,5 +53,8 @@ struct run_result {
   std::string output;
 };
 run_result run_passgate(const std::vector<std::string>& args, const std::map<std::string, std::string>& env = {});
+// The same for any program (e.g. node), with PATH and the given variables only.
+run_result run_program(const std::string& path, const std::vector<std::string>& args,
+                       const std::map<std::string, std::string>& env = {});
 
 }  // namespace passgate::test

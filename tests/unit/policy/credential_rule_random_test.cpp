@@ -149,7 +149,9 @@ class generator {
           case 4:
             if (auth) {
               h.k = kind::cred_bearer;
-              h.value = chance(0.3) ? "Basic dXNlcjp" + hex(6) : "Bearer opaque-provider-token-" + hex(8);
+              h.value = chance(0.3)   ? "Basic dXNlcjp" + hex(6)
+                        : chance(0.3) ? bearer() + "sk-ant-api03-BEARER-" + hex(8)  // newer SDKs' API keys
+                                      : "Bearer opaque-provider-token-" + hex(8);
             } else {
               h.k = kind::cred_provider;
               h.value = prefix + "sk-ant-api03-PROVIDER-" + hex(8);
@@ -408,6 +410,7 @@ TEST(CredentialRuleRandom, InvariantsHoldForGeneratedRequests) {
       std::vector<header_view> client_out;  // credential headers carrying client values
       int server_key_headers = 0, x_api_keys = 0, authorizations = 0;
       bool oauth_out = false;
+      bool api_key_bearer_out = false;
       for (const auto& o : r.headers) {
         // No gateway key, valid or not, in any value.
         for (const auto& v : gw_values) EXPECT_FALSE(contains(o.value, v)) << o.name << " carries a gateway key";
@@ -436,6 +439,7 @@ TEST(CredentialRuleRandom, InvariantsHoldForGeneratedRequests) {
           if (ieq(o.name, "authorization")) {
             ++authorizations;
             oauth_out |= contains(o.value, "sk-ant-oat");
+            api_key_bearer_out |= contains(o.value, "sk-ant-api") && !is_server_key;
           }
         }
       }
@@ -451,7 +455,8 @@ TEST(CredentialRuleRandom, InvariantsHoldForGeneratedRequests) {
       // The label says what was sent.
       switch (r.label) {
         case credential_label::byok:
-          EXPECT_GE(x_api_keys - server_key_headers, 1);
+          // The caller's own key: in x-api-key, or as a Bearer API key (newer SDKs).
+          EXPECT_TRUE(x_api_keys - server_key_headers >= 1 || api_key_bearer_out);
           EXPECT_EQ(server_key_headers, 0);
           break;
         case credential_label::oauth:
@@ -462,6 +467,7 @@ TEST(CredentialRuleRandom, InvariantsHoldForGeneratedRequests) {
           EXPECT_EQ(x_api_keys, 0);
           EXPECT_GE(authorizations, 1);
           EXPECT_FALSE(oauth_out);
+          EXPECT_FALSE(api_key_bearer_out);
           break;
         case credential_label::server:
           EXPECT_FALSE(route.server_key.empty());

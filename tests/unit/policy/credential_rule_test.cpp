@@ -170,6 +170,16 @@ TEST_F(CredentialRule, ClientApiKeyIsForwardedAsByok) {
   EXPECT_EQ(values_of(r, "x-api-key"), std::vector<std::string>{client_api_key});
 }
 
+TEST_F(CredentialRule, ApiKeyAsBearerIsByok) {
+  std::cout << "Authorization: Bearer sk-ant-api… (newer SDKs' API keys) → forwarded unchanged, label byok\n";
+  request rq{{"Authorization", "Bearer " + client_api_key}};
+  auto r = apply(rq);
+  expect_ok(r, credential_label::byok, {{"Authorization", "Bearer " + client_api_key}});
+  EXPECT_TRUE(values_of(r, "x-api-key").empty());
+  EXPECT_TRUE(is_api_key_authorization("bearer " + client_api_key));
+  EXPECT_FALSE(is_api_key_authorization(client_api_key));  // no Bearer: not this form
+}
+
 TEST_F(CredentialRule, NoCredentialUsesTheServerKey) {
   std::cout << "no provider credential → x-api-key: <server key> appended, label server\n";
   request rq{{"anthropic-version", "2023-06-01"}, {"content-type", "application/json"}};

@@ -1,0 +1,151 @@
+#include "admin/render_json.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+
+#include "admin/time_format.hpp"
+
+namespace passgate::admin {
+namespace {
+
+namespace json = boost::json;
+
+template <class T>
+json::value opt(const std::optional<T>& v) {
+  return v ? json::value(*v) : json::value(nullptr);
+}
+
+json::value text_or_null(const std::string& s) { return s.empty() ? json::value(nullptr) : json::value(s); }
+
+json::object key_object(const auth::key_record& r) {
+  json::object o;
+  o["key_id"] = r.key_id;
+  o["key_alias"] = r.key_alias;
+  o["key_prefix"] = r.key_prefix;
+  o["created_at"] = iso_seconds(r.created_at);
+  o["expires_at"] = r.expires_at ? json::value(iso_seconds(*r.expires_at)) : json::value(nullptr);
+  o["revoked"] = r.revoked;
+  o["max_budget"] = opt(r.max_budget);
+  o["budget_duration"] = text_or_null(r.budget_duration);
+  o["rpm_limit"] = opt(r.rpm_limit);
+  o["tpm_limit"] = opt(r.tpm_limit);
+  o["max_parallel_requests"] = opt(r.max_parallel_requests);
+  boost::system::error_code ec;
+  json::value meta = json::parse(r.metadata_json, ec);
+  o["metadata"] = (!ec && meta.is_object()) ? std::move(meta) : json::value(json::object{});
+  json::array routes;
+  for (const auto& name : r.allowed_routes) routes.emplace_back(name);
+  o["allowed_routes"] = std::move(routes);
+  json::array labels;
+  for (auto l : policy::all_labels)
+    if (r.allowed_credentials.contains(l)) labels.emplace_back(policy::to_string(l));
+  o["allowed_credentials"] = std::move(labels);
+  return o;
+}
+
+json::object group_object(const store::spend_group_row& g) {
+  json::object o;
+  o["group"] = g.group;
+  o["requests"] = g.requests;
+  o["input_tokens"] = g.input_tokens;
+  o["output_tokens"] = g.output_tokens;
+  o["cache_creation_input_tokens"] = g.cache_creation_input_tokens;
+  o["cache_read_input_tokens"] = g.cache_read_input_tokens;
+  o["cost_usd"] = g.cost_usd;
+  o["unpriced_requests"] = g.unpriced_requests;
+  return o;
+}
+
+json::object spend_object(const usage::spend_record& r) {
+  json::object o;
+  o["request_id"] = r.request_id;
+  o["started_at"] = iso_millis(r.started_at_ms);
+  o["duration_ms"] = r.duration_ms;
+  o["ttfb_ms"] = opt(r.ttfb_ms);
+  o["key_id"] = r.key_id;
+  o["key_alias"] = r.key_alias;
+  o["route"] = r.route;
+  o["path"] = r.path;
+  o["method"] = r.method;
+  o["status"] = r.status;
+  o["model"] = r.model;
+  o["credential"] = r.credential;
+  o["input_tokens"] = opt(r.input_tokens);
+  o["output_tokens"] = opt(r.output_tokens);
+  o["cache_creation_input_tokens"] = opt(r.cache_creation_input_tokens);
+  o["cache_read_input_tokens"] = opt(r.cache_read_input_tokens);
+  o["cost_usd"] = opt(r.cost_usd);
+  o["outcome"] = r.outcome;
+  return o;
+}
+
+void add_paging(json::object& o, const paging& p, bool has_more) {
+  o["page"] = p.page;
+  o["size"] = p.size;
+  o["has_more"] = has_more;
+}
+
+}  // namespace
+
+std::string key_json(const auth::key_record& rec) { return json::serialize(key_object(rec)); }
+
+std::string created_key_json(const created_key& k) {
+  json::object o;
+  o["key"] = k.key;
+  for (auto& [name, v] : key_object(k.record)) o[name] = v;
+  return json::serialize(o);
+}
+
+std::string key_info_json(const auth::key_record& rec, double spend_usd) {
+  json::object info = key_object(rec);
+  info["spend"] = spend_usd;
+  json::object o;
+  o["key_id"] = rec.key_id;
+  o["info"] = std::move(info);
+  return json::serialize(o);
+}
+
+std::string key_list_json(const key_page& p) {
+  json::array keys;
+  for (const auto& r : p.keys) keys.emplace_back(key_object(r));
+  json::object o;
+  o["keys"] = std::move(keys);
+  add_paging(o, p.page, p.has_more);
+  return json::serialize(o);
+}
+
+std::string revoke_json(const revoke_outcome& r) {
+  json::array deleted, missing;
+  for (const auto& id : r.revoked) deleted.emplace_back(id);
+  for (const auto& id : r.not_found) missing.emplace_back(id);
+  json::object o;
+  o["deleted_keys"] = std::move(deleted);
+  o["not_found"] = std::move(missing);
+  return json::serialize(o);
+}
+
+std::string spend_row_json(const usage::spend_record& r) { return json::serialize(spend_object(r)); }
+
+std::string spend_logs_json(const spend_page& p) {
+  json::array rows;
+  for (const auto& r : p.rows) rows.emplace_back(spend_object(r));
+  json::object o;
+  o["logs"] = std::move(rows);
+  add_paging(o, p.page, p.has_more);
+  return json::serialize(o);
+}
+
+std::string spend_report_json(const spend_report& r) {
+  json::array rows;
+  for (const auto& g : r.rows) rows.emplace_back(group_object(g));
+  json::object o;
+  o["group_by"] = to_string(r.group);
+  o["rows"] = std::move(rows);
+  json::object totals = group_object(r.totals);
+  totals.erase("group");
+  o["totals"] = std::move(totals);
+  return json::serialize(o);
+}
+
+}  // namespace passgate::admin

@@ -1,0 +1,76 @@
+// `passgate spend logs|report`: the admin API's spend reports on the store
+// directly (admin/spend_service.hpp), as a table or as the API's JSON.
+#include <iostream>
+
+#include "admin/render_json.hpp"
+#include "admin/render_text.hpp"
+#include "admin/spend_service.hpp"
+#include "app/commands.hpp"
+
+namespace passgate::app {
+namespace {
+
+struct spend_options {
+  std::string config_file;
+  bool json = false;
+  admin::spend_args args;
+};
+
+void optional_text(CLI::App* cmd, const std::string& name, std::optional<std::string>& out, const std::string& help) {
+  cmd->add_option_function<std::string>(name, [&out](const std::string& v) { out = v; }, help);
+}
+
+void filter_options(CLI::App* cmd, spend_options& o) {
+  cmd->add_option("-c,--config", o.config_file, "YAML config file (its store.sqlite); default: the embedded defaults");
+  cmd->add_flag("--json", o.json, "print the admin API's JSON instead of a table");
+  optional_text(cmd, "--key-id", o.args.key_id, "only this key's requests");
+  optional_text(cmd, "--model", o.args.model, "only this model");
+  optional_text(cmd, "--credential", o.args.credential, "only this credential label (oauth, byok, bearer, server, none)");
+  optional_text(cmd, "--status", o.args.status, "only this HTTP status");
+  optional_text(cmd, "--start-date", o.args.start_date, "from this ISO date or date-time (UTC), inclusive");
+  optional_text(cmd, "--end-date", o.args.end_date,
+                "until this ISO date (that whole day) or date-time (exclusive), UTC");
+}
+
+int logs(const spend_options& o) {
+  auto q = admin::parse_logs_query(o.args);
+  if (!q) return report_problem(q.error());
+  return run_on_store(o.config_file, [&](const config::config&, store::store& st) {
+    auto page = admin::spend_logs(st, *q);
+    std::cout << (o.json ? admin::spend_logs_json(page) + "\n" : admin::spend_logs_text(page));
+    return 0;
+  });
+}
+
+int report(const spend_options& o) {
+  auto q = admin::parse_report_query(o.args);
+  if (!q) return report_problem(q.error());
+  return run_on_store(o.config_file, [&](const config::config&, store::store& st) {
+    auto r = admin::make_spend_report(st, *q);
+    std::cout << (o.json ? admin::spend_report_json(r) + "\n" : admin::spend_report_text(r));
+    return 0;
+  });
+}
+
+}  // namespace
+
+void add_spend(CLI::App& app) {
+  auto* spend = app.add_subcommand("spend", "Spend logs and reports from the store");
+  spend->require_subcommand(1);
+
+  static spend_options l;
+  auto* logs_cmd = spend->add_subcommand("logs", "One row per request, newest first");
+  filter_options(logs_cmd, l);
+  optional_text(logs_cmd, "--page", l.args.page, "page number, from 1");
+  optional_text(logs_cmd, "--size", l.args.size, "rows per page, 1.." + std::to_string(admin::max_page_size) +
+                                                     " (default " + std::to_string(admin::default_page_size) + ")");
+  logs_cmd->callback([] { set_exit_code(logs(l)); });
+
+  static spend_options r;
+  auto* report_cmd = spend->add_subcommand("report", "Requests, tokens and cost per group, with totals");
+  filter_options(report_cmd, r);
+  optional_text(report_cmd, "--group-by", r.args.group_by, "key, model, credential or day (default key)");
+  report_cmd->callback([] { set_exit_code(report(r)); });
+}
+
+}  // namespace passgate::app
