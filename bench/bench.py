@@ -309,6 +309,9 @@ class Bench:
             "passgate": (self.pg_port, "/anthropic/v1/messages", self.pg_pids),
         }
         time.sleep(1.0)
+        for name, proc in (("bench_upstream", up), ("nginx", ngx), ("passgate", pg)):
+            if proc.poll() is not None:
+                raise RuntimeError(f"{name} exited with status {proc.returncode}; see the logs in {self.tmp}")
         self.results["rss"]["passgate_idle_fresh_kb"] = rss_kb(self.pg_pids)
         self.results["rss"]["nginx_idle_fresh_kb"] = rss_kb(self.ngx_pids)
         self.results["rss"]["upstream_idle_fresh_kb"] = rss_kb(self.up_pids)

@@ -81,10 +81,25 @@ gateway_runtime::gateway_runtime(std::shared_ptr<const config::config> cfg) : pa
   gw.on_record = [writer = parts_->spend.get()](usage::spend_record&& row) { writer->push(std::move(row)); };
   parts_->blocking = std::make_unique<asio::thread_pool>(1);
   gw.blocking = parts_->blocking.get();
+  gw.metrics_text = [this] { return metrics_text(); };
   gw.admin = admin::endpoints(std::make_shared<admin::admin_api>(*parts_->store, *parts_->keys, cfg));
 }
 
 gateway_runtime::~gateway_runtime() { shutdown(); }
+
+std::string gateway_runtime::metrics_text() const {
+  const auto* spend = parts_->spend.get();
+  return metrics::to_prometheus(
+      gw.stats,
+      {{"passgate_open_connections", "Client connections open now.", "gauge",
+        [this] { return double(gw.active_connections.load()); }},
+       {"passgate_spend_queue_rows", "Spend rows waiting for the writer.", "gauge",
+        [spend] { return double(spend->queued()); }},
+       {"passgate_spend_rows_written_total", "Spend rows written to the store.", "counter",
+        [spend] { return double(spend->written()); }},
+       {"passgate_spend_rows_dropped_total", "Spend rows lost: queue full or store error.", "counter",
+        [spend] { return double(spend->dropped() + spend->failed()); }}});
+}
 
 void gateway_runtime::shutdown() {
   if (parts_->blocking) parts_->blocking->join();

@@ -13,6 +13,8 @@ class gateway_runtime {
   ~gateway_runtime();
   // After the server stopped: drain background writers.
   void shutdown();
+  // GET /metrics: the gateway's counters plus the store's and the listener's gauges.
+  std::string metrics_text() const;
 
   proxy::gateway gw;
 

@@ -11,6 +11,7 @@
 
 #include "common/watchdog.hpp"
 #include "config/config.hpp"
+#include "metrics/metrics.hpp"
 #include "policy/credential_rule.hpp"
 #include "upstream/connector.hpp"
 #include "upstream/pool.hpp"
@@ -56,7 +57,7 @@ struct gateway {
   std::vector<std::pair<std::string, local_handler>> admin;
   record_sink on_record;
   const usage::price_table* prices = nullptr;  // null: rows carry tokens, no cost
-  std::atomic<std::uint64_t> unknown_model_rows{0};
+  metrics::gateway_metrics stats;
   std::function<std::string()> metrics_text;  // GET /metrics; empty: 404
   asio::thread_pool* blocking = nullptr;      // runs admin handlers (database work)
   std::atomic<bool> draining{false};

@@ -92,7 +92,7 @@ void session::apply_usage() {
   static const usage::price_table no_prices;
   auto how = usage::record_usage(record_, tap_->result(), w_.gw.prices ? *w_.gw.prices : no_prices);
   if (how == usage::pricing::unknown_model && w_.gw.prices) {
-    auto n = w_.gw.unknown_model_rows.fetch_add(1, std::memory_order_relaxed) + 1;
+    auto n = w_.gw.stats.unknown_model_rows.fetch_add(1, std::memory_order_relaxed) + 1;
     if ((n & (n - 1)) == 0)  // 1, 2, 4, …: visible without flooding
       spdlog::warn("no price for model '{}': cost left unknown ({} row(s) so far); add it to the prices", record_.model, n);
   }
@@ -149,6 +149,7 @@ awaitable<bool> session::connect_upstream(route_runtime& rt, bool allow_pooled) 
     up_ = w_.pool.take(rt.index);
     if (up_) {
       up_reused_ = true;
+      w_.gw.stats.upstream_reuses.fetch_add(1, std::memory_order_relaxed);
       co_return true;
     }
   }
@@ -158,8 +159,10 @@ awaitable<bool> session::connect_upstream(route_runtime& rt, bool allow_pooled) 
   auto r = co_await upstream::open_connection(w_.ioc, rt.endpoint, &connecting_, &resolving_);
   if (r.conn) {
     up_ = std::move(r.conn);
+    w_.gw.stats.upstream_connects.fetch_add(1, std::memory_order_relaxed);
     co_return true;
   }
+  w_.gw.stats.upstream_connect_failures.fetch_add(1, std::memory_order_relaxed);
   if (timed_out_) {
     co_await answer_local(gateway_error::upstream_timeout,
                           "upstream did not accept a connection within " + secs_text(L.upstream_connect_timeout_s) + " s");

@@ -212,6 +212,7 @@ awaitable<session::next> session::answer(int status, std::string_view content_ty
   if (!record_.route.empty()) {
     finish_record(status, status >= 400 ? "gateway_error" : "ok");
   } else {
+    w_.gw.stats.requests_unrouted.fetch_add(1, std::memory_order_relaxed);
     log_access(record_, bytes_out_);
   }
   co_return (ec || close) ? next::close : next::keep_alive;
@@ -280,6 +281,7 @@ void session::finish_record(int status, std::string_view outcome) {
                               .count() -
                           record_.duration_ms;
   log_access(record_, bytes_out_);
+  w_.gw.stats.count_request(record_.outcome, record_.credential, bytes_out_);
   if (w_.gw.on_record) w_.gw.on_record(std::move(record_));
   record_ = usage::spend_record{};
 }

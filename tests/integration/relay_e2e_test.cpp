@@ -282,6 +282,24 @@ TEST_F(relay, health_endpoints_answer) {
   EXPECT_EQ(r.body, R"({"status":"ready"})");
 }
 
+TEST_F(relay, metrics_count_requests_by_outcome_and_credential) {
+  start();
+  fetch(gw->port(), "POST", "/anthropic/v1/messages", {}, "{}");
+  fetch(gw->port(), "POST", "/anthropic/v1/messages", {{"x-api-key", "sk-ant-api03-own"}}, "{}");
+  fetch(gw->port(), "GET", "/anthropic/v1/../x");
+  ASSERT_TRUE(gw->wait_for_log("GET /v1/../x 400"));
+  say("GET /metrics is Prometheus text with requests by outcome and credential, and no secret");
+  auto m = fetch(gw->port(), "GET", "/metrics");
+  EXPECT_EQ(m.status, 200);
+  EXPECT_EQ(m.get("content-type"), "text/plain; version=0.0.4");
+  EXPECT_NE(m.body.find("passgate_requests_total{outcome=\"ok\",credential=\"server\"} 1\n"), std::string::npos) << m.body;
+  EXPECT_NE(m.body.find("passgate_requests_total{outcome=\"ok\",credential=\"byok\"} 1\n"), std::string::npos);
+  EXPECT_NE(m.body.find("passgate_requests_total{outcome=\"gateway_error\",credential=\"none\"} 1\n"), std::string::npos);
+  EXPECT_NE(m.body.find("passgate_upstream_connects_total"), std::string::npos);
+  EXPECT_NE(m.body.find("# TYPE passgate_open_connections gauge"), std::string::npos);
+  EXPECT_EQ(m.body.find("sk-ant"), std::string::npos);
+}
+
 TEST_F(relay, sigterm_lets_inflight_streams_finish_then_exits_zero) {
   start("", "limits: { shutdown_grace_s: 30 }\n");
   up.on_request([](const recorded_request&) {
