@@ -13,6 +13,11 @@ namespace passgate {
 
 using clock = std::chrono::steady_clock;
 
+// A configured number of seconds (limits are doubles) as a clock duration.
+inline clock::duration seconds(double s) {
+  return std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(s));
+}
+
 class watched {
  public:
   virtual ~watched() = default;

@@ -70,8 +70,7 @@ struct worker {
       : gw(g),
         ioc(1),
         dog(ioc, tick),
-        pool(g.routes.size(), g.cfg->limits.pool_max_idle_per_host,
-             std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(g.cfg->limits.pool_idle_s))) {}
+        pool(g.routes.size(), g.cfg->limits.pool_max_idle_per_host, seconds(g.cfg->limits.pool_idle_s)) {}
   gateway& gw;
   asio::io_context ioc;
   watchdog dog;

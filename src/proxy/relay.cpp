@@ -11,6 +11,7 @@
 #include <boost/beast/http/error.hpp>
 
 #include "common/headers.hpp"
+#include "http/parse_body.hpp"
 #include "http/wire.hpp"
 #include "policy/path_mapping.hpp"
 #include "proxy/session.hpp"
@@ -19,31 +20,9 @@
 namespace passgate::proxy {
 
 using namespace std::string_view_literals;
+using http::parse_body;
 
 namespace {
-
-clock::duration seconds(double s) {
-  return std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(s));
-}
-
-// Feeds buffered bytes to a parser past its header; body views land in the
-// parser's sink. Returns the bytes used (to consume once the views are written).
-template <class Parser>
-std::size_t parse_body(Parser& p, beast::flat_buffer& buf, error_code& ec) {
-  auto data = buf.data();
-  const char* base = static_cast<const char*>(data.data());
-  std::size_t used = 0;
-  while (used < data.size() && !p.is_done()) {
-    auto n = p.put(asio::const_buffer(base + used, data.size() - used), ec);
-    used += n;
-    if (ec == bhttp::error::need_more) {
-      ec = {};
-      break;
-    }
-    if (ec || n == 0) break;
-  }
-  return used;
-}
 
 // Named results, not temporaries inside co_await: GCC 12 destroys temporaries of
 // a conditional expression in a co_await statement twice.

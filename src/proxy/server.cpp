@@ -17,8 +17,7 @@ namespace {
 // The watchdog ticks often enough for the shortest configured timeout.
 clock::duration watchdog_tick(const config::limits_config& L) {
   double shortest = std::min({L.idle_timeout_s, L.upstream_connect_timeout_s, L.upstream_idle_timeout_s});
-  double tick = std::clamp(shortest / 4, 0.01, 1.0);
-  return std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(tick));
+  return seconds(std::clamp(shortest / 4, 0.01, 1.0));
 }
 }  // namespace
 
@@ -107,8 +106,7 @@ void server::run() {
     std::unique_lock lock(mu_);
     cv_.wait(lock, [this] { return drain_requested_; });
   }
-  auto grace = std::chrono::duration<double>(gw_.cfg->limits.shutdown_grace_s);
-  auto until = clock::now() + std::chrono::duration_cast<clock::duration>(grace);
+  auto until = clock::now() + seconds(gw_.cfg->limits.shutdown_grace_s);
   while (gw_.active_connections.load() > 0 && clock::now() < until)
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   if (auto left = gw_.active_connections.load(); left > 0)

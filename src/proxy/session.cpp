@@ -8,6 +8,7 @@
 #include <boost/beast/http/error.hpp>
 
 #include "common/request_id.hpp"
+#include "http/parse_body.hpp"
 #include "http/wire.hpp"
 #include "policy/path_mapping.hpp"
 
@@ -17,10 +18,6 @@ using namespace std::string_view_literals;
 
 namespace {
 constexpr std::size_t max_admin_body = 1 << 20;
-
-clock::duration seconds(double s) {
-  return std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(s));
-}
 
 // The route whose prefix the target starts with, followed by '/', '?' or nothing.
 route_runtime* find_route(std::vector<route_runtime>& routes, std::string_view target, std::string_view& rest) {
@@ -232,15 +229,8 @@ awaitable<session::next> session::answer_admin(const local_handler& handler) {
   const auto& L = w_.gw.cfg->limits;
   while (!req_->is_done()) {
     views_.clear();
-    auto data = in_.data();
-    std::size_t used = 0;
     error_code ec;
-    while (used < data.size() && !req_->is_done()) {
-      auto n = req_->put(asio::buffer(static_cast<const char*>(data.data()) + used, data.size() - used), ec);
-      used += n;
-      if (ec == bhttp::error::need_more) { ec = {}; break; }
-      if (ec || n == 0) break;
-    }
+    std::size_t used = http::parse_body(*req_, in_, ec);
     for (auto v : views_) body.append(static_cast<const char*>(v.data()), v.size());
     in_.consume(used);
     if (ec) co_return co_await answer_local(gateway_error::bad_request, "malformed request body: " + ec.message());
