@@ -4,6 +4,7 @@
 
 #include <boost/url/parse.hpp>
 
+#include <algorithm>
 #include <map>
 
 #include "admin/key_request.hpp"

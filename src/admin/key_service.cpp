@@ -4,6 +4,9 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <thread>
+
+#include <spdlog/spdlog.h>
 
 #include "auth/key_cache.hpp"
 #include "auth/key_format.hpp"
@@ -32,6 +35,16 @@ std::optional<problem> check_duration(const std::optional<std::string>& d, std::
   return std::nullopt;
 }
 
+constexpr auto cache_wait_limit = std::chrono::seconds(5);
+
+bool same_settings(const auth::key_record& a, const auth::key_record& b) {
+  return a.key_id == b.key_id && a.key_alias == b.key_alias && a.expires_at == b.expires_at &&
+         a.revoked == b.revoked && a.allowed_routes == b.allowed_routes &&
+         a.allowed_credentials == b.allowed_credentials && a.max_budget == b.max_budget &&
+         a.budget_duration == b.budget_duration && a.rpm_limit == b.rpm_limit && a.tpm_limit == b.tpm_limit &&
+         a.max_parallel_requests == b.max_parallel_requests && a.metadata_json == b.metadata_json;
+}
+
 std::string route_names(const config::config& cfg) {
   std::string out;
   for (const auto& [name, r] : cfg.routes) out += (out.empty() ? "" : ", ") + name;
@@ -50,8 +63,27 @@ std::int64_t key_service::now() const {
       .count();
 }
 
-void key_service::changed() {
-  if (cache_) cache_->invalidate();
+void key_service::publish(const std::vector<auth::key_record>& changed) {
+  if (!cache_ || changed.empty()) return;
+  cache_->invalidate();
+  // The cache reloads on its own thread; a reload that began before the store
+  // changed may publish stale records first, so wait for the records themselves.
+  auto t = now();
+  auto shown = [&](const auth::key_record& r) {
+    auto cached = cache_->find_by_hash(r.key_hash);
+    if (r.revoked) return cached == nullptr;
+    if (!r.usable_at(t)) return true;  // expired: the cache hides it either way
+    return cached && same_settings(*cached, r);
+  };
+  auto deadline = std::chrono::steady_clock::now() + cache_wait_limit;
+  while (!std::all_of(changed.begin(), changed.end(), shown)) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      spdlog::warn("admin: the key cache did not show a key change within {} ms; it will at its next poll",
+                   std::chrono::duration_cast<std::chrono::milliseconds>(cache_wait_limit).count());
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
 }
 
 std::optional<problem> key_service::apply(const key_fields& f, auth::key_record& rec, std::int64_t now) const {
@@ -129,7 +161,7 @@ result<created_key> key_service::create(const key_fields& f) {
   rec.key_hash = auth::hash_key(out.key);
   rec.key_prefix = auth::display_prefix(out.key);
   store_.insert_key(rec);
-  changed();
+  publish({rec});
   return out;
 }
 
@@ -162,23 +194,24 @@ result<auth::key_record> key_service::update(const std::string& key_id, const ke
   if (!rec) return not_found("no key with id '" + key_id + "'");
   if (auto p = apply(f, *rec, now())) return *p;
   if (!store_.update_key(*rec)) return not_found("no key with id '" + key_id + "'");  // deleted meanwhile
-  changed();
+  publish({*rec});
   return std::move(*rec);
 }
 
 revoke_outcome key_service::revoke(const std::vector<std::string>& keys, const std::vector<std::string>& key_ids) {
   revoke_outcome out;
-  auto note = [&](bool done, const std::string& id, std::string shown) {
-    if (done && std::find(out.revoked.begin(), out.revoked.end(), id) == out.revoked.end())
-      out.revoked.push_back(id);
-    if (!done) out.not_found.push_back(std::move(shown));
+  std::vector<auth::key_record> changed;
+  auto revoke_one = [&](std::optional<auth::key_record> rec, std::string shown) {
+    if (!rec || !store_.revoke_key_by_id(rec->key_id)) return out.not_found.push_back(std::move(shown));
+    if (std::find(out.revoked.begin(), out.revoked.end(), rec->key_id) != out.revoked.end()) return;
+    out.revoked.push_back(rec->key_id);
+    rec->revoked = true;
+    changed.push_back(std::move(*rec));
   };
-  for (const auto& key : keys) {
-    auto rec = key.empty() ? std::nullopt : store_.find_key_by_hash(auth::hash_key(key));
-    note(rec && store_.revoke_key_by_id(rec->key_id), rec ? rec->key_id : "", auth::display_prefix(key));
-  }
-  for (const auto& id : key_ids) note(store_.revoke_key_by_id(id), id, id);
-  if (!out.revoked.empty()) changed();
+  for (const auto& key : keys)
+    revoke_one(key.empty() ? std::nullopt : store_.find_key_by_hash(auth::hash_key(key)), auth::display_prefix(key));
+  for (const auto& id : key_ids) revoke_one(store_.find_key_by_id(id), id);
+  publish(changed);
   return out;
 }
 

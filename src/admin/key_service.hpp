@@ -3,7 +3,9 @@
 // revoke. Works on the store; the full key exists only in create()'s answer (the
 // store keeps auth::hash_key and auth::display_prefix). After every change the
 // key cache, when there is one, is invalidated so that this process sees it at
-// once; other processes see it at their cache's next poll.
+// once: a change returns only when this process's cache shows it (a bounded
+// wait), so that a script may use a key the moment /key/generate answered. Other
+// processes see it at their cache's next poll.
 //
 // Input problems (unknown route or label, negative limit, bad duration, unknown
 // key) come back as values; store failures throw std::runtime_error.
@@ -69,7 +71,9 @@ class key_service {
 
  private:
   std::int64_t now() const;
-  void changed();
+  // Invalidates the cache, then waits (bounded) until every record in `changed`
+  // looks in the cache as it does in the store.
+  void publish(const std::vector<auth::key_record>& changed);
 
   store::store& store_;
   const config::config& cfg_;

@@ -1,7 +1,9 @@
 #include "admin/render_text.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
+#include <type_traits>
 
 #include "admin/time_format.hpp"
 
