@@ -41,6 +41,8 @@ result<key_ptr> authenticate(const local_request& req, const auth::key_cache& ke
   std::string_view token;
   if (!hdr::trim(req.passgate_key).empty())
     token = strip_bearer(req.passgate_key);
+  else if (!hdr::trim(req.litellm_key).empty())
+    token = strip_bearer(req.litellm_key);
   else if (hdr::istarts_with(hdr::trim(req.authorization), "bearer "sv))
     token = strip_bearer(req.authorization);
   if (token.empty())

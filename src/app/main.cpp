@@ -11,7 +11,8 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help and --version exit 0; any usage error exits 2, like the commands' own.
+    return app.exit(e) == 0 ? 0 : 2;
   }
   return passgate::app::exit_code();
 }

@@ -36,6 +36,7 @@ struct local_request {
   std::string_view target;
   std::string_view authorization;   // Authorization header value
   std::string_view passgate_key;    // x-passgate-key header value
+  std::string_view litellm_key;     // x-litellm-api-key header value
   std::string body;
 };
 struct local_response {

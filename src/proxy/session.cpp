@@ -7,6 +7,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/error.hpp>
 
+#include "common/headers.hpp"
 #include "common/request_id.hpp"
 #include "http/parse_body.hpp"
 #include "http/wire.hpp"
@@ -250,13 +251,24 @@ awaitable<session::next> session::answer_admin(const local_handler& handler) {
   lr.target = req.target();
   lr.body = std::move(body);
   if (auto it = req.find(bhttp::field::authorization); it != req.end()) lr.authorization = it->value();
-  if (auto it = req.find("x-passgate-key"); it != req.end()) lr.passgate_key = it->value();
+  if (auto it = req.find(hdr::x_passgate_key); it != req.end()) lr.passgate_key = it->value();
+  if (auto it = req.find(hdr::x_litellm_api_key); it != req.end()) lr.litellm_key = it->value();
+  // Handlers report expected failures as answers; anything thrown is a bug, and
+  // the client still gets an answer in the provider's shape.
+  auto run = [&]() -> local_response {
+    try {
+      return handler(lr);
+    } catch (const std::exception& e) {
+      spdlog::error("admin handler failed on {}: {}", policy::path_only(lr.target), e.what());
+      return {500, error_body(gateway_error::internal, "internal error"), "application/json"};
+    }
+  };
   local_response res;
   if (w_.gw.blocking) {
     res = co_await asio::co_spawn(
-        *w_.gw.blocking, [&]() -> awaitable<local_response> { co_return handler(lr); }, asio::use_awaitable);
+        *w_.gw.blocking, [&]() -> awaitable<local_response> { co_return run(); }, asio::use_awaitable);
   } else {
-    res = handler(lr);
+    res = run();
   }
   co_return co_await answer(res.status, res.content_type, res.body, false);
 }
