@@ -3,14 +3,14 @@
 // few microseconds and lands on the load generator's core, not the proxy's.
 //
 //   bench_client ttfb --port P --path PATH --headers-file F --body-file F
-//                     --conns C --duration S [--warmup S]
+//                     --conns C --duration S [--warmup S] [--dump FILE]
 //       C keep-alive connections, each sending the request again as soon as
 //       the previous answer is complete. Per request: time to the first byte
 //       of the answer (TTFB) and to its last byte.
 //
 //   bench_client streams --port P --path PATH --headers-file F --body-file F
 //                        --streams N --ramp S [--stall-ms 50] [--timeout S]
-//                        [--watch-pid PID]...
+//                        [--watch-pid PID]... [--dump FILE]
 //       Opens N streaming requests spread evenly over S seconds and holds them
 //       all until the upstream ends them. Every event that carries a ": t=<ns>"
 //       stamp (bench_upstream's paced mode) is checked: delivered more than
@@ -199,6 +199,7 @@ struct options {
   int streams = 100;
   double ramp = 1, stall_ms = 50, timeout = 60;
   std::vector<int> watch;
+  std::string dump;  // ttfb: every recorded request as "start_ns ttfb_ns total_ns", for diagnosis
 };
 
 std::string build_request(const options& o) {
@@ -271,7 +272,8 @@ void watch_fd(int fd, bool want_out, int op) {
 int run_ttfb(const options& o) {
   const std::string req = build_request(o);
   std::vector<std::unique_ptr<conn>> by_fd;
-  std::vector<u64> ttfb, total;
+  std::vector<u64> ttfb, total, starts;
+  starts.reserve(1 << 20);
   ttfb.reserve(1 << 20);
   total.reserve(1 << 20);
   u64 errors = 0, non200 = 0, reconnects = 0;
@@ -358,6 +360,7 @@ int run_ttfb(const options& o) {
       if (c.sent_at >= record_from && now <= stop_at) {
         ttfb.push_back(c.first_at - c.sent_at);
         total.push_back(now - c.sent_at);
+        starts.push_back(c.sent_at);
       }
       if (now >= stop_at) {
         drop(c);
@@ -376,14 +379,22 @@ int run_ttfb(const options& o) {
     }
     if (now_ns() > stop_at + u64(10e9)) break;  // answers that never end
   }
+  if (!o.dump.empty()) {
+    FILE* f = std::fopen(o.dump.c_str(), "w");
+    if (!f) die("cannot write " + o.dump);
+    for (std::size_t i = 0; i < starts.size(); ++i)
+      std::fprintf(f, "%llu %llu %llu\n", (unsigned long long)starts[i], (unsigned long long)ttfb[i],
+                   (unsigned long long)total[i]);
+    std::fclose(f);
+  }
   double secs = o.duration;
   std::printf(
       "{\"mode\":\"ttfb\",\"conns\":%d,\"requests\":%zu,\"rps\":%.1f,\"errors\":%llu,\"non200\":%llu,"
       "\"reconnects\":%llu,\"ttfb_p50_us\":%.1f,\"ttfb_p90_us\":%.1f,\"ttfb_p99_us\":%.1f,\"ttfb_max_us\":%.1f,"
-      "\"total_p50_us\":%.1f,\"total_p99_us\":%.1f}\n",
+      "\"total_p50_us\":%.1f,\"total_p99_us\":%.1f,\"total_p999_us\":%.1f}\n",
       o.conns, ttfb.size(), double(ttfb.size()) / secs, (unsigned long long)errors, (unsigned long long)non200,
       (unsigned long long)reconnects, pct(ttfb, 50) / 1e3, pct(ttfb, 90) / 1e3, pct(ttfb, 99) / 1e3,
-      pct(ttfb, 100) / 1e3, pct(total, 50) / 1e3, pct(total, 99) / 1e3);
+      pct(ttfb, 100) / 1e3, pct(total, 50) / 1e3, pct(total, 99) / 1e3, pct(total, 99.9) / 1e3);
   return 0;
 }
 
@@ -393,6 +404,7 @@ int run_streams(const options& o) {
   const std::string req = build_request(o);
   std::vector<std::unique_ptr<conn>> by_fd;
   std::vector<u64> delays;  // ns, one per stamped event
+  std::vector<u64> arrivals;  // ns since start, one per stamped event (for --dump)
   delays.reserve(std::size_t(o.streams) * 16);
   const u64 stall_ns = u64(o.stall_ms * 1e6);
   u64 late = 0, max_delay = 0, events = 0;
@@ -488,6 +500,7 @@ int run_streams(const options& o) {
             u64 sent = std::strtoull(c.line.c_str() + 4, nullptr, 10);
             u64 d = now > sent ? now - sent : 0;
             delays.push_back(d);
+            if (!o.dump.empty()) arrivals.push_back(now - t0);
             ++events;
             if (d > stall_ns) ++late;
             max_delay = std::max(max_delay, d);
@@ -507,6 +520,13 @@ int run_streams(const options& o) {
   }
   int unfinished = open;
   double elapsed = double(now_ns() - t0) / 1e9;
+  if (!o.dump.empty()) {
+    FILE* f = std::fopen(o.dump.c_str(), "w");
+    if (!f) die("cannot write " + o.dump);
+    for (std::size_t i = 0; i < arrivals.size(); ++i)
+      std::fprintf(f, "%llu %llu\n", (unsigned long long)arrivals[i], (unsigned long long)delays[i]);
+    std::fclose(f);
+  }
   std::printf(
       "{\"mode\":\"streams\",\"streams\":%d,\"opened\":%d,\"completed\":%d,\"failed\":%d,\"unfinished\":%d,"
       "\"non200\":%d,\"peak_concurrent\":%d,\"events\":%llu,\"late\":%llu,\"max_delay_ms\":%.2f,"
@@ -541,6 +561,7 @@ int main(int argc, char** argv) {
     else if (a == "--stall-ms") o.stall_ms = std::stod(val());
     else if (a == "--timeout") o.timeout = std::stod(val());
     else if (a == "--watch-pid") o.watch.push_back(std::stoi(val()));
+    else if (a == "--dump") o.dump = val();
     else die("unknown option " + a);
   }
   if (!o.port || o.headers_file.empty() || o.body_file.empty()) die("--port, --headers-file and --body-file are required");
