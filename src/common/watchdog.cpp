@@ -21,6 +21,8 @@ void watchdog::check() {
     if (w->deadline_ <= now) {
       w->deadline_ = clock::time_point::max();
       w->on_deadline();
+    } else {
+      w->on_tick();
     }
     w = next;
   }

@@ -25,6 +25,8 @@ class watched {
   virtual void on_deadline() = 0;
   // The process is stopping: close if idle between requests.
   virtual void on_drain() = 0;
+  // Every tick, for slow work that need not happen per request.
+  virtual void on_tick() {}
 
   void expire_after(clock::duration d) { deadline_ = clock::now() + d; }
   void disarm() { deadline_ = clock::time_point::max(); }

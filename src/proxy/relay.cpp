@@ -92,7 +92,13 @@ void session::release_upstream(route_runtime& rt) {
 }
 
 // Notices a client that goes away while we wait on the upstream, so that its
-// upstream request is cancelled at once rather than at the next write.
+// upstream request is cancelled at once rather than at the next write. Arming it
+// costs an epoll_ctl, so it is armed only for answers that take a while: streams
+// (at their head) and anything still running at the watchdog's next tick.
+void session::on_tick() {
+  if (awaiting_upstream_ && !watching_ && !client_gone_) watch_client();
+}
+
 void session::watch_client() {
   watching_ = true;
   auto gen = ++watch_gen_;
@@ -115,6 +121,7 @@ void session::watch_client() {
 }
 
 void session::unwatch_client() {
+  awaiting_upstream_ = false;
   if (!watching_) return;
   watching_ = false;
   ++watch_gen_;
@@ -232,7 +239,7 @@ awaitable<bool> session::send_request(route_runtime& rt) {
 awaitable<bool> session::read_response_head() {
   const auto& L = w_.gw.cfg->limits;
   up_in_.clear();
-  if (up_in_.capacity() == 0) up_in_.reserve(16384);
+  if (up_in_.capacity() == 0) up_in_.reserve(8192);
   auto new_parser = [&] {
     res_.emplace();
     res_->body_limit(boost::none);
@@ -329,7 +336,7 @@ awaitable<session::next> session::relay(route_runtime& rt, std::string_view rest
   }
 
   if (!co_await send_request(rt)) co_return next::close;
-  watch_client();
+  awaiting_upstream_ = true;
   if (!co_await read_response_head()) {
     unwatch_client();
     co_return next::close;
@@ -378,9 +385,10 @@ awaitable<session::next> session::relay_response(route_runtime& rt) {
     auto it = res.find(f);
     return it == res.end() ? std::string_view{} : std::string_view(it->value());
   };
+  const auto kind = usage::kind_from_content_type(header_value(bhttp::field::content_type));
   if (w_.gw.cfg->usage.tap)
-    tap_.emplace(usage::kind_from_content_type(header_value(bhttp::field::content_type)),
-                 usage::encoding_from_header(header_value(bhttp::field::content_encoding)));
+    tap_.emplace(kind, usage::encoding_from_header(header_value(bhttp::field::content_encoding)));
+  if (kind == usage::body_kind::sse && !watching_) watch_client();
 
   // Head plus whatever body bytes are already here, in one write.
   error_code ec;

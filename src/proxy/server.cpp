@@ -1,5 +1,7 @@
 #include "proxy/server.hpp"
 
+#include <malloc.h>
+
 #include <csignal>
 
 #include <spdlog/spdlog.h>
@@ -62,6 +64,23 @@ awaitable<void> server::accept_loop() {
   }
 }
 
+// glibc keeps the memory of a burst of connections (thousands of streams) after
+// they close; hand it back once the burst is over.
+awaitable<void> server::trim_loop() {
+  asio::steady_timer t(workers_[0]->ioc);
+  std::int64_t peak = 0;
+  while (!gw_.draining.load()) {
+    t.expires_after(std::chrono::seconds(1));
+    if (auto [ec] = co_await t.async_wait(use_tuple); ec) co_return;
+    auto now = gw_.active_connections.load(std::memory_order_relaxed);
+    peak = std::max(peak, now);
+    if (peak - now >= 1000 && now <= peak / 2) {
+      ::malloc_trim(0);
+      peak = now;
+    }
+  }
+}
+
 void server::begin_drain() {
   if (gw_.draining.exchange(true)) return;
   spdlog::info("draining: no new connections; in-flight requests have {} s", gw_.cfg->limits.shutdown_grace_s);
@@ -87,6 +106,7 @@ void server::run() {
     if (!ec) begin_drain();
   });
   asio::co_spawn(workers_[0]->ioc, accept_loop(), asio::detached);
+  asio::co_spawn(workers_[0]->ioc, trim_loop(), asio::detached);
 
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
   for (auto& w : workers_) {

@@ -31,6 +31,7 @@ class server {
 
  private:
   awaitable<void> accept_loop();
+  awaitable<void> trim_loop();
   void begin_drain();
 
   gateway& gw_;

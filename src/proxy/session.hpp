@@ -33,6 +33,7 @@ class session : public watched, public std::enable_shared_from_this<session> {
 
   void on_deadline() override;
   void on_drain() override;
+  void on_tick() override;
 
  private:
   enum class phase { idle, reading_request, connecting, upstream, responding };
@@ -75,6 +76,7 @@ class session : public watched, public std::enable_shared_from_this<session> {
   bool linger_ = false;  // unread request body when closing: drain before close
   unsigned watch_gen_ = 0;
   bool watching_ = false;
+  bool awaiting_upstream_ = false;  // request sent, answer not finished: watch the client
 
   // Per request, reused across requests on this connection.
   std::optional<request_parser> req_;
@@ -84,6 +86,7 @@ class session : public watched, public std::enable_shared_from_this<session> {
   std::string target_;
   std::string head_;
   std::string frames_;
+  std::string flat_;  // a write of many small pieces, copied into one
   std::vector<asio::const_buffer> views_;
   std::vector<asio::const_buffer> out_;
   usage::spend_record record_;

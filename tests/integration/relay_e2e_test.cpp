@@ -231,6 +231,26 @@ TEST_F(relay, client_disconnect_cancels_the_upstream_request) {
   EXPECT_TRUE(up.wait_for_cancelled(1));
 }
 
+TEST_F(relay, client_disconnect_cancels_a_slow_plain_request) {
+  // Short limits make the watchdog tick often; the watcher for a non-streaming
+  // answer is armed at a tick, not per request.
+  start("", "limits: { idle_timeout_s: 2, upstream_connect_timeout_s: 2, upstream_idle_timeout_s: 30 }\n");
+  up.on_request([](const recorded_request&) {
+    mock_response m;
+    m.how = mock_response::mode::no_answer;
+    return m;
+  });
+  {
+    client c(gw->port());
+    c.send(make_request("POST", "/anthropic/v1/messages", {}, "{}"));
+    ASSERT_TRUE(up.wait_for_requests(1));
+    say("the client leaves while the upstream is still thinking (no stream)");
+  }
+  say("the upstream sees its connection closed");
+  EXPECT_TRUE(up.wait_for_cancelled(1));
+  EXPECT_TRUE(gw->wait_for_log("outcome=client_closed"));
+}
+
 TEST_F(relay, keep_alive_pipelining_and_pooled_upstream_connections) {
   start();
   client c(gw->port());

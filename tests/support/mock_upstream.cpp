@@ -249,7 +249,15 @@ void mock_upstream::serve(int fd) {
       return;
     }
     if (r.how == mode::no_answer) {
-      while (!stopping_ && !c.peer_gone()) {
+      while (!stopping_) {
+        if (c.peer_gone()) {
+          {
+            std::lock_guard lock(mu_);
+            ++cancelled_;
+          }
+          cv_.notify_all();
+          return;
+        }
         std::unique_lock lock(mu_);
         cv_.wait_for(lock, std::chrono::milliseconds(20));
       }

@@ -71,7 +71,8 @@ class mock_upstream {
 
   // Gated SSE: allow event `index` to be sent.
   void release(std::size_t index);
-  // Gated SSE streams abandoned because the gateway closed the connection.
+  // Gated SSE streams and unanswered requests abandoned because the gateway
+  // closed the connection.
   bool wait_for_cancelled(std::size_t n, int seconds = 20) const;
   std::size_t cancelled() const;
   std::size_t connections_accepted() const { return accepted_.load(); }
