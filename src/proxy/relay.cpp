@@ -181,7 +181,7 @@ awaitable<bool> session::send_request(route_runtime& rt) {
     frame_views(chunked, req_->is_done());
     phase_ = phase::upstream;
     expire_after(seconds(L.upstream_idle_timeout_s));
-    auto [wec, n] = co_await up_->write(out_);
+    auto [wec, n] = co_await up_->write(pieces(out_));
     if (!wec) break;
     close_upstream();
     if (timed_out_) {
@@ -223,7 +223,7 @@ awaitable<bool> session::send_request(route_runtime& rt) {
     frame_views(chunked, req_->is_done());
     phase_ = phase::upstream;
     expire_after(seconds(L.upstream_idle_timeout_s));
-    auto [wec, wn] = co_await up_->write(out_);
+    auto [wec, wn] = co_await up_->write(pieces(out_));
     if (wec) {
       close_upstream();
       co_await answer_local(timed_out_ ? gateway_error::upstream_timeout : gateway_error::upstream_unreachable,
@@ -241,7 +241,7 @@ awaitable<bool> session::read_response_head() {
   up_in_.clear();
   if (up_in_.capacity() == 0) up_in_.reserve(8192);
   auto new_parser = [&] {
-    res_.emplace();
+    res_.emplace(std::piecewise_construct, std::make_tuple(), std::make_tuple(fields_allocator(fields_arena_)));
     res_->body_limit(boost::none);
     res_->header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(L.max_header_bytes, UINT32_MAX)));
     if (req_->get().method() == bhttp::verb::head) res_->skip(true);

@@ -109,7 +109,11 @@ void session::on_drain() {
 
 awaitable<error_code> session::read_request_head() {
   const auto& L = w_.gw.cfg->limits;
-  req_.emplace();
+  // The previous request's fields are gone with its parsers: rewind their arena.
+  req_.reset();
+  res_.reset();
+  fields_arena_.rewind();
+  req_.emplace(std::piecewise_construct, std::make_tuple(), std::make_tuple(fields_allocator(fields_arena_)));
   req_->header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(L.max_header_bytes, UINT32_MAX)));
   req_->body_limit(L.max_body_bytes);
   req_->get().body().sink = &views_;
@@ -196,7 +200,7 @@ awaitable<error_code> session::write_client() {
     out_.assign({asio::buffer(flat_)});
   }
   expire_after(seconds(w_.gw.cfg->limits.idle_timeout_s));
-  auto [ec, n] = co_await asio::async_write(client_, out_, use_tuple);
+  auto [ec, n] = co_await asio::async_write(client_, pieces(out_), use_tuple);
   bytes_out_ += n;
   co_return ec;
 }

@@ -3,12 +3,14 @@
 // them upstream or answers them locally. Lives on one I/O thread.
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/parser.hpp>
 
+#include "http/arena.hpp"
 #include "http/view_body.hpp"
 #include "policy/credential_rule.hpp"
 #include "proxy/gateway.hpp"
@@ -19,8 +21,15 @@ namespace passgate::proxy {
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 
-using request_parser = bhttp::request_parser<http::view_body>;
-using response_parser = bhttp::response_parser<http::view_body>;
+// Header fields live in the connection's arena (see http/arena.hpp).
+using fields_allocator = http::arena_allocator<char>;
+using request_parser = bhttp::request_parser<http::view_body, fields_allocator>;
+using response_parser = bhttp::response_parser<http::view_body, fields_allocator>;
+
+// A view of a list of buffers to write. Asio copies the buffer sequence it is
+// given into its write operation: a vector would be copied (a malloc per write),
+// a span is not.
+inline std::span<const asio::const_buffer> pieces(const std::vector<asio::const_buffer>& v) { return v; }
 
 // Starts a session for an accepted socket on the worker's thread.
 void start_session(worker& w, tcp::socket socket);
@@ -79,6 +88,7 @@ class session : public watched, public std::enable_shared_from_this<session> {
   bool awaiting_upstream_ = false;  // request sent, answer not finished: watch the client
 
   // Per request, reused across requests on this connection.
+  http::arena fields_arena_;  // declared before the parsers that use it
   std::optional<request_parser> req_;
   std::optional<response_parser> res_;
   std::vector<policy::header_view> header_views_;

@@ -1,5 +1,6 @@
 #include "usage/anthropic_usage.hpp"
 
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 #include <algorithm>
@@ -11,11 +12,23 @@ namespace passgate::usage {
 namespace json = boost::json;
 namespace {
 
-std::optional<json::value> parse(std::string_view text) {
+// The events and members parsed here are small (a message_start is well under
+// 4 KiB): a per-thread buffer holds their DOM, so parsing allocates nothing.
+// Each value lives only inside the call that made it.
+struct parse_memory {
+  alignas(std::max_align_t) unsigned char buffer[8192];
+};
+
+std::optional<json::value> parse(std::string_view text, json::monotonic_resource& mr) {
   boost::system::error_code ec;
-  auto v = json::parse(json::string_view(text.data(), text.size()), ec);
+  auto v = json::parse(json::string_view(text.data(), text.size()), ec, &mr);
   if (ec) return std::nullopt;
   return v;
+}
+
+json::monotonic_resource scratch_resource() {
+  thread_local parse_memory memory;
+  return json::monotonic_resource(memory.buffer, sizeof memory.buffer);
 }
 
 std::optional<std::int64_t> token_count(const json::value* v) {
@@ -79,7 +92,8 @@ bool is_usage_event(std::string_view name) {
 }
 
 bool apply_stream_event(std::string_view name, std::string_view data, usage_result& out) {
-  const auto v = parse(data);
+  auto mr = scratch_resource();
+  const auto v = parse(data, mr);
   const auto* event = v ? v->if_object() : nullptr;
   if (event == nullptr) return false;
   const auto type = name.empty() ? string_member(*event, "type") : name;
@@ -112,7 +126,8 @@ bool is_answer_member(std::string_view key) {
 }
 
 bool apply_answer_member(std::string_view key, std::string_view raw_value, usage_result& out) {
-  const auto v = parse(raw_value);
+  auto mr = scratch_resource();
+  const auto v = parse(raw_value, mr);
   if (!v) return false;
   if (key == "model") {
     apply_model(&*v, out);
