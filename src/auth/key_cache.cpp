@@ -1,5 +1,7 @@
 #include "auth/key_cache.hpp"
 
+#include <pthread.h>
+
 #include <openssl/crypto.h>
 #include <spdlog/spdlog.h>
 
@@ -195,6 +197,7 @@ void key_cache::reload_or_warn(bool forced) {
 }
 
 void key_cache::run() {
+  ::pthread_setname_np(::pthread_self(), "pg-keys");
   std::unique_lock lk(wake_mu_);
   while (true) {
     wake_.wait_for(lk, opts_.refresh_interval,

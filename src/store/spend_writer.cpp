@@ -1,6 +1,7 @@
 #include "store/spend_writer.hpp"
 
 #include <spdlog/spdlog.h>
+#include <pthread.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -50,6 +51,7 @@ void spend_writer::run() {
   // Below the I/O threads, so that a batch never holds a request back on a busy
   // core; nice 5 still leaves it a quarter of a contended core, more than it needs.
   ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 5);
+  ::pthread_setname_np(::pthread_self(), "pg-spend");
   std::vector<usage::spend_record> batch;
   batch.reserve(opts_.batch);
   for (;;) {
