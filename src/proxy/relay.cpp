@@ -394,7 +394,6 @@ awaitable<session::next> session::relay_response(route_runtime& rt) {
   error_code ec;
   views_.clear();
   std::size_t used = parse_body(*res_, up_in_, ec);
-  feed_tap();
   out_.clear();
   out_.push_back(asio::buffer(head_));
   frame_views(reframe_chunked, res_->is_done());
@@ -423,6 +422,7 @@ awaitable<session::next> session::relay_response(route_runtime& rt) {
         record_.ttfb_ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - started_).count();
       }
     }
+    feed_tap();  // after the bytes went out: the tap never delays them
     up_in_.consume(used);
     if (res_->is_done()) break;
 
@@ -447,7 +447,6 @@ awaitable<session::next> session::relay_response(route_runtime& rt) {
     up_in_.commit(n);
     views_.clear();
     used = parse_body(*res_, up_in_, ec);
-    feed_tap();
     out_.clear();
     frame_views(reframe_chunked, res_->is_done());
   }
