@@ -178,13 +178,7 @@ TEST_F(relay, sse_events_arrive_one_by_one_before_the_next_is_sent) {
       "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"delta\":{\"text\":\"Hi\"}}\n\n",
       "event: message_delta\ndata: {\"type\":\"message_delta\",\"usage\":{\"output_tokens\":3}}\n\n",
       "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n"};
-  up.on_request([&](const recorded_request&) {
-    mock_response m;
-    m.how = mock_response::mode::sse;
-    m.events = events;
-    m.gated = true;
-    return m;
-  });
+  up.on_request(gated_sse(events));
   client c(gw->port());
   c.send(make_request("POST", "/anthropic/v1/messages?beta=true", {{"accept", "text/event-stream"}}, "{\"stream\":true}"));
   auto head = c.read_head();
@@ -213,13 +207,7 @@ TEST_F(relay, sse_events_arrive_one_by_one_before_the_next_is_sent) {
 
 TEST_F(relay, client_disconnect_cancels_the_upstream_request) {
   start();
-  up.on_request([](const recorded_request&) {
-    mock_response m;
-    m.how = mock_response::mode::sse;
-    m.events = {"event: message_start\ndata: {}\n\n", "event: ping\ndata: {}\n\n"};
-    m.gated = true;
-    return m;
-  });
+  up.on_request(gated_sse({"event: message_start\ndata: {}\n\n", "event: ping\ndata: {}\n\n"}));
   {
     client c(gw->port());
     c.send(make_request("POST", "/anthropic/v1/messages", {}, "{}"));
@@ -322,13 +310,7 @@ TEST_F(relay, metrics_count_requests_by_outcome_and_credential) {
 
 TEST_F(relay, sigterm_lets_inflight_streams_finish_then_exits_zero) {
   start("", "limits: { shutdown_grace_s: 30 }\n");
-  up.on_request([](const recorded_request&) {
-    mock_response m;
-    m.how = mock_response::mode::sse;
-    m.events = {"event: a\ndata: 1\n\n", "event: b\ndata: 2\n\n", "event: c\ndata: 3\n\n"};
-    m.gated = true;
-    return m;
-  });
+  up.on_request(gated_sse({"event: a\ndata: 1\n\n", "event: b\ndata: 2\n\n", "event: c\ndata: 3\n\n"}));
   client c(gw->port());
   c.send(make_request("POST", "/anthropic/v1/messages", {}, "{}"));
   c.read_head();

@@ -25,4 +25,16 @@ inline std::string route_config(const mock_upstream& up, const std::string& rout
   return y;
 }
 
+// An upstream that answers every request with these SSE events, event i+1 held
+// until the test calls release(i+1).
+inline mock_upstream::handler gated_sse(std::vector<std::string> events) {
+  return [events = std::move(events)](const recorded_request&) {
+    mock_response m;
+    m.how = mock_response::mode::sse;
+    m.events = events;
+    m.gated = true;
+    return m;
+  };
+}
+
 }  // namespace passgate::test
