@@ -27,9 +27,15 @@ void sse_reader::feed(std::string_view bytes) {
   // The API ends lines with LF: memchr finds it, and the CR search then only
   // covers that one line. The next LF is remembered so that a body using bare
   // CR line ends is not rescanned to its end for every line.
-  const char* next_lf = find_byte(p, end, '\n');
+  const char* next_lf = nullptr;  // found when the line-by-line path first needs it
   while (p != end) {
-    if (next_lf < p) next_lf = find_byte(p, end, '\n');
+    if (at_event_start()) {
+      if (const char* after = skip_unwanted_event(p, end)) {
+        p = after;
+        continue;
+      }
+    }
+    if (next_lf == nullptr || next_lf < p) next_lf = find_byte(p, end, '\n');
     const char* eol = find_byte(p, next_lf, '\r');
     if (eol != end && skippable_data_line(p, eol)) {
       has_data_ = true;  // a whole data line of an unwanted event: nothing to keep
@@ -49,7 +55,38 @@ void sse_reader::feed(std::string_view bytes) {
   }
 }
 
-// Most of a stream is content deltas nobody here wants: their data lines are
+// Most of a stream is content deltas nobody here wants. When one lies whole in
+// the piece, in the plain shape the API sends ("event: NAME", "data:" or comment
+// lines, a blank line, LF line ends), it is passed over in one go; anything else
+// takes the line-by-line path, which gives the same outcome.
+bool sse_reader::at_event_start() const {
+  return state_ == line_state::start && field_.empty() && !name_known_ && !has_data_ && event_name_.empty();
+}
+
+const char* sse_reader::skip_unwanted_event(const char* p, const char* end) const {
+  constexpr std::string_view tag = "event: ";
+  if (static_cast<std::size_t>(end - p) < tag.size() || std::memcmp(p, tag.data(), tag.size()) != 0) return nullptr;
+  const char* lf = find_byte(p, end, '\n');
+  if (lf == end) return nullptr;
+  const std::string_view name(p + tag.size(), static_cast<std::size_t>(lf - p) - tag.size());
+  if (name.empty() || name.size() > max_event_name || listener_.wants_event(name)) return nullptr;
+  for (const char* line = lf + 1;;) {
+    if (line == end) return nullptr;  // the event goes on in the next piece
+    if (*line == '\n') {             // the blank line that ends it
+      const char* after = line + 1;
+      // A CR anywhere would end lines differently: leave that to the careful path.
+      return std::memchr(p, '\r', static_cast<std::size_t>(after - p)) ? nullptr : after;
+    }
+    const char* eol = find_byte(line, end, '\n');
+    if (eol == end) return nullptr;
+    const bool data_line = eol - line >= 5 && std::memcmp(line, "data:", 5) == 0;
+    if (!data_line && *line != ':') return nullptr;  // another field: the careful path
+
+    line = eol + 1;
+  }
+}
+
+// Data lines of an unwanted event not passed over whole above are
 // passed over whole, without the field-by-field path (same outcome, less work).
 bool sse_reader::skippable_data_line(const char* p, const char* eol) const {
   return state_ == line_state::start && field_.empty() && name_known_ && !wanted_ && eol - p >= 5 &&

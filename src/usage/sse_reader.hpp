@@ -46,6 +46,8 @@ class sse_reader {
   enum class line_state { start, field, space, value };  // space: one ' ' may follow ':'
   enum class field_kind { event, data, ignored };
 
+  bool at_event_start() const;
+  const char* skip_unwanted_event(const char* p, const char* end) const;
   bool skippable_data_line(const char* p, const char* eol) const;
   void take(std::string_view piece);  // bytes of the current line, no line end
   void end_line();

@@ -61,6 +61,31 @@ TEST(SseReader, UnknownFieldIsFlagged) {
   EXPECT_TRUE(reader.saw_unknown_field());
 }
 
+TEST(SseReader, UnwantedEventsPassedOverWholeGiveTheSameOutcome) {
+  std::cout << "checks: an unwanted event read in one piece (passed over whole) or byte by byte gives the same "
+               "events and flags, also with comments, CR line ends or a stray field inside it\n";
+  const std::vector<std::string> bodies = {
+      "event: skip\ndata: {\"x\":1}\n\nevent: keep\ndata: 1\n\n",
+      "event: skip\n: comment\ndata: a\ndata: b\n\nevent: keep\ndata: 2\n\n",
+      "event: skip\r\ndata: a\r\n\r\nevent: keep\ndata: 3\n\n",
+      "event: skip\ndata: a\rbogus: b\n\nevent: keep\ndata: 4\n\n",
+      "event: skip\nbogus: 1\n\nevent: keep\ndata: 5\n\n",
+  };
+  for (const auto& body : bodies) {
+    SCOPED_TRACE(body);
+    recorder whole_r, split_r;
+    sse_reader whole(whole_r), split(split_r);
+    whole.feed(body);
+    whole.finish();
+    for (char c : body) split.feed(std::string_view(&c, 1));
+    split.finish();
+    EXPECT_EQ(whole_r.events, split_r.events);
+    ASSERT_EQ(whole_r.events.size(), 1u);
+    EXPECT_EQ(whole_r.events[0].name, "keep");
+    EXPECT_EQ(whole.saw_unknown_field(), split.saw_unknown_field());
+  }
+}
+
 TEST(SseReader, AllLineEndsAndCrSplitFromLf) {
   std::cout << "checks: LF, CRLF and CR line ends, and a CRLF split between two pieces\n";
   const std::vector<recorded_event> expected{{"keep", "x", false}, {"keep", "y", false},
