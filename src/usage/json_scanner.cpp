@@ -31,10 +31,24 @@ void json_scanner::feed(std::string_view bytes) {
   while (p != end && phase_ != phase::bad) {
     if (in_string_) {
       p = scan_string(p, end, next_quote);
+    } else if (const char* q = plain_run(p, end); q != p) {
+      keep({p, static_cast<std::size_t>(q - p)});  // what step() would keep byte by byte
+      p = q;
     } else {
       step(*p++);
     }
   }
+}
+
+// Inside a nested value or a scalar, bytes other than quotes and brackets only
+// need keeping: they are taken as one run rather than stepped one by one.
+const char* json_scanner::plain_run(const char* p, const char* end) const {
+  if (phase_ == phase::nested) {
+    while (p != end && *p != '"' && *p != '{' && *p != '}' && *p != '[' && *p != ']') ++p;
+  } else if (phase_ == phase::scalar) {
+    while (p != end && is_scalar_char(*p)) ++p;
+  }
+  return p;
 }
 
 void json_scanner::finish() {

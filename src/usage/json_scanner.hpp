@@ -57,6 +57,7 @@ class json_scanner {
   void step(char c);
   void string_ended();
   void keep(std::string_view bytes);
+  const char* plain_run(const char* p, const char* end) const;
   void end_member();
 
   json_member_listener& listener_;
