@@ -183,6 +183,7 @@ void json_scanner::keep(std::string_view bytes) {
     return;
   }
   if (!capturing_ || truncated_) return;
+  if (value_.capacity() < 256) value_.reserve(256);  // a usage object: one allocation, not five
   const auto room = max_value_bytes - value_.size();
   if (bytes.size() > room) {
     value_.append(bytes.substr(0, room));

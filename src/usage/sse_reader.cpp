@@ -191,6 +191,7 @@ void sse_reader::end_value() {
 
 void sse_reader::append_data(std::string_view piece) {
   if (!keep_data_ || truncated_) return;
+  if (data_.capacity() < 1024) data_.reserve(1024);  // a message_start: one allocation
   const auto room = max_event_bytes - data_.size();
   if (piece.size() > room) {
     data_.append(piece.substr(0, room));
