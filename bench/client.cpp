@@ -43,15 +43,11 @@
 #include <string_view>
 #include <vector>
 
+#include "bench_clock.hpp"
+
 namespace {
 
 using u64 = std::uint64_t;
-
-u64 now_ns() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return u64(ts.tv_sec) * 1000000000u + u64(ts.tv_nsec);
-}
 
 [[noreturn]] void die(const std::string& m) {
   std::fprintf(stderr, "bench_client: %s\n", m.c_str());
@@ -125,6 +121,14 @@ struct response_parser {
   template <class OnBody>
   std::size_t feed(const char* p, std::size_t n, OnBody&& on_body) {
     std::size_t i = 0;
+    // Hands on the body bytes still owed by a length or a chunk, then moves on.
+    auto take_counted = [&](st next) {
+      std::size_t take = std::size_t(std::min<u64>(remaining, n - i));
+      on_body(p + i, take);
+      i += take;
+      remaining -= take;
+      if (!remaining) state = next;
+    };
     while (i < n && state != st::done) {
       switch (state) {
         case st::head: {
@@ -141,14 +145,9 @@ struct response_parser {
           parse_head();
           break;
         }
-        case st::body_len: {
-          std::size_t take = std::size_t(std::min<u64>(remaining, n - i));
-          on_body(p + i, take);
-          i += take;
-          remaining -= take;
-          if (!remaining) state = st::done;
+        case st::body_len:
+          take_counted(st::done);
           break;
-        }
         case st::body_eof:
           on_body(p + i, n - i);
           i = n;
@@ -173,14 +172,9 @@ struct response_parser {
           line.clear();
           break;
         }
-        case st::chunk_data: {
-          std::size_t take = std::size_t(std::min<u64>(remaining, n - i));
-          on_body(p + i, take);
-          i += take;
-          remaining -= take;
-          if (!remaining) state = st::chunk_crlf;
+        case st::chunk_data:
+          take_counted(st::chunk_crlf);
           break;
-        }
         case st::done:
           break;
       }

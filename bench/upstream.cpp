@@ -42,15 +42,11 @@
 #include <string_view>
 #include <vector>
 
+#include "bench_clock.hpp"
+
 namespace {
 
 using u64 = std::uint64_t;
-
-u64 now_ns() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return u64(ts.tv_sec) * 1000000000u + u64(ts.tv_nsec);
-}
 
 constexpr std::string_view response_headers =
     "anthropic-organization-id: 7f3c2a9e-1b4d-4e8f-9a6c-5d2e8b1f0c3a\r\n"

@@ -7,6 +7,14 @@
 
 namespace passgate::http {
 
+// Where the next read goes: the buffer's free room when it is worth a read, else
+// `grow` more bytes. A flat_buffer reads at most its free capacity, so a buffer
+// kept with room saves a reallocation and a second read for a typical message.
+inline boost::asio::mutable_buffer read_space(boost::beast::flat_buffer& buf, std::size_t grow) {
+  const std::size_t free = buf.capacity() - buf.size();
+  return buf.prepare(free >= 1024 ? free : grow);
+}
+
 template <class Parser>
 std::size_t parse_body(Parser& p, boost::beast::flat_buffer& buf, boost::system::error_code& ec) {
   auto data = buf.data();

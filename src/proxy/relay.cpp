@@ -139,7 +139,6 @@ awaitable<bool> session::connect_upstream(route_runtime& rt, bool allow_pooled) 
       co_return true;
     }
   }
-  phase_ = phase::connecting;
   const auto& L = w_.gw.cfg->limits;
   expire_after(seconds(L.upstream_connect_timeout_s));
   auto r = co_await upstream::open_connection(w_.ioc, rt.endpoint, &connecting_, &resolving_);
@@ -179,7 +178,6 @@ awaitable<bool> session::send_request(route_runtime& rt) {
     out_.clear();
     out_.push_back(asio::buffer(head_));
     frame_views(chunked, req_->is_done());
-    phase_ = phase::upstream;
     expire_after(seconds(L.upstream_idle_timeout_s));
     auto [wec, n] = co_await up_->write(pieces(out_));
     if (!wec) break;
@@ -196,9 +194,8 @@ awaitable<bool> session::send_request(route_runtime& rt) {
 
   // The rest of the body, as it arrives.
   while (!req_->is_done()) {
-    phase_ = phase::reading_request;
     expire_after(seconds(L.idle_timeout_s));
-    auto [rec, n] = co_await client_.async_read_some(in_.prepare(std::max<std::size_t>(in_.capacity() - in_.size(), 16384)), use_tuple);
+    auto [rec, n] = co_await client_.async_read_some(http::read_space(in_, 16384), use_tuple);
     if (rec) {
       close_upstream();
       if (timed_out_) {
@@ -221,7 +218,6 @@ awaitable<bool> session::send_request(route_runtime& rt) {
     }
     out_.clear();
     frame_views(chunked, req_->is_done());
-    phase_ = phase::upstream;
     expire_after(seconds(L.upstream_idle_timeout_s));
     auto [wec, wn] = co_await up_->write(pieces(out_));
     if (wec) {
@@ -248,7 +244,6 @@ awaitable<bool> session::read_response_head() {
     res_->get().body().sink = &views_;
   };
   new_parser();
-  phase_ = phase::upstream;
   for (;;) {
     if (up_in_.size()) {
       error_code ec;
@@ -274,8 +269,7 @@ awaitable<bool> session::read_response_head() {
       }
     }
     expire_after(seconds(L.upstream_idle_timeout_s));
-    std::size_t free = up_in_.capacity() - up_in_.size();
-    auto [ec, n] = co_await up_->read_some(up_in_.prepare(free >= 2048 ? free : 16384));
+    auto [ec, n] = co_await up_->read_some(http::read_space(up_in_, 16384));
     if (ec) {
       close_upstream();
       if (client_gone_) {
@@ -397,7 +391,6 @@ awaitable<session::next> session::relay_response(route_runtime& rt) {
   out_.clear();
   out_.push_back(asio::buffer(head_));
   frame_views(reframe_chunked, res_->is_done());
-  phase_ = phase::responding;
   bool first = true;
   std::string_view outcome = status >= 400 ? "upstream_error"sv : "ok"sv;
 
@@ -427,8 +420,7 @@ awaitable<session::next> session::relay_response(route_runtime& rt) {
     if (res_->is_done()) break;
 
     expire_after(seconds(L.upstream_idle_timeout_s));
-    std::size_t free = up_in_.capacity() - up_in_.size();
-    auto [rec, n] = co_await up_->read_some(up_in_.prepare(free >= 2048 ? free : 16384));
+    auto [rec, n] = co_await up_->read_some(http::read_space(up_in_, 16384));
     if (rec == asio::error::eof && res_->need_eof()) {
       res_->put_eof(ec);
       out_.clear();

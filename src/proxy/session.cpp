@@ -101,7 +101,7 @@ void session::on_drain() {
   closing_ = true;
   // Between requests, with nothing buffered: close now. Otherwise the current
   // request finishes and its response says connection: close.
-  if (phase_ == phase::idle && in_.size() == 0) {
+  if (idle_ && in_.size() == 0) {
     error_code ec;
     client_.cancel(ec);
   }
@@ -117,7 +117,7 @@ awaitable<error_code> session::read_request_head() {
   req_->header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(L.max_header_bytes, UINT32_MAX)));
   req_->body_limit(L.max_body_bytes);
   req_->get().body().sink = &views_;
-  phase_ = in_.size() ? phase::reading_request : phase::idle;
+  idle_ = in_.size() == 0;
   for (;;) {
     if (in_.size()) {
       error_code ec;
@@ -126,14 +126,13 @@ awaitable<error_code> session::read_request_head() {
       if (ec && ec != bhttp::error::need_more) co_return ec;
       if (req_->is_header_done()) co_return error_code{};
     }
-    if (closing_ && phase_ == phase::idle) co_return error_code(asio::error::shut_down);
+    if (closing_ && idle_) co_return error_code(asio::error::shut_down);
     expire_after(seconds(L.idle_timeout_s));
-    std::size_t free = in_.capacity() - in_.size();
-    auto [ec, n] = co_await client_.async_read_some(in_.prepare(free >= 1024 ? free : 8192), use_tuple);
+    auto [ec, n] = co_await client_.async_read_some(http::read_space(in_, 8192), use_tuple);
     if (ec) co_return ec;
     in_.commit(n);
-    if (phase_ == phase::idle) {
-      phase_ = phase::reading_request;
+    if (idle_) {
+      idle_ = false;
       started_ = clock::now();
     }
   }
@@ -148,7 +147,7 @@ awaitable<session::next> session::handle_request() {
 
   auto ec = co_await read_request_head();
   if (ec) {
-    if (phase_ == phase::idle) co_return next::close;  // closed, idle timeout or drain
+    if (idle_) co_return next::close;  // closed, idle timeout or drain
     if (ec == bhttp::error::header_limit)
       co_return co_await answer_local(gateway_error::headers_too_large, "request headers are larger than " +
                                       std::to_string(w_.gw.cfg->limits.max_header_bytes) + " bytes");
@@ -159,7 +158,6 @@ awaitable<session::next> session::handle_request() {
       co_return co_await answer_local(gateway_error::bad_request, "malformed request: " + ec.message());
     co_return next::close;  // client went away or timed out mid-head
   }
-  phase_ = phase::reading_request;
   const auto& req = req_->get();
   record_.method = std::string(req.method_string());
 
@@ -251,7 +249,7 @@ awaitable<session::next> session::answer_admin(const local_handler& handler) {
                                       "admin request bodies are limited to " + std::to_string(max_admin_body) + " bytes");
     if (req_->is_done()) break;
     expire_after(seconds(L.idle_timeout_s));
-    auto [rec, n] = co_await client_.async_read_some(in_.prepare(8192), use_tuple);
+    auto [rec, n] = co_await client_.async_read_some(http::read_space(in_, 8192), use_tuple);
     if (rec) co_return next::close;
     in_.commit(n);
   }
@@ -296,7 +294,6 @@ void session::finish_record(int status, std::string_view outcome) {
   log_access(record_, bytes_out_);
   w_.gw.stats.count_request(record_.outcome, record_.credential, bytes_out_);
   if (w_.gw.on_record) w_.gw.on_record(std::move(record_));
-  record_ = usage::spend_record{};
 }
 
 void session::log_access(const usage::spend_record& r, std::uint64_t bytes) {

@@ -45,7 +45,6 @@ class session : public watched, public std::enable_shared_from_this<session> {
   void on_tick() override;
 
  private:
-  enum class phase { idle, reading_request, connecting, upstream, responding };
   enum class next { keep_alive, close };
 
   // session.cpp: the connection loop and local answers.
@@ -78,7 +77,7 @@ class session : public watched, public std::enable_shared_from_this<session> {
   tcp::socket client_;
   beast::flat_buffer in_;     // bytes from the client
   beast::flat_buffer up_in_;  // bytes from the upstream
-  phase phase_ = phase::idle;
+  bool idle_ = true;  // between requests, with nothing of the next one received
   bool timed_out_ = false;
   bool client_gone_ = false;
   bool closing_ = false;
