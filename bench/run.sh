@@ -15,6 +15,8 @@
 #   BENCH_KEEP_TMP=1   keep the temp dir (configs, logs, raw results)
 #   BENCH_NICE         nice value of the benchmark's processes as root (default -10)
 #   BENCH_RT=0         latency runs at the normal policy instead of SCHED_FIFO (root)
+#   BENCH_TAP_REPEATS  pairs of runs of the usage tap on/off comparison (default 12; 0: skip it)
+#   BENCH_TAP_ONLY=1   only that comparison (about a minute): prints its table, report left alone
 #
 # Installs nginx, wrk (and Google Benchmark's headers) from Debian with apt-get
 # when they are missing and the script runs as root. Needs 2 cores: the load
@@ -117,7 +119,8 @@ python3 "$ROOT/bench/bench.py" \
   --tools "$BUILD/bench" --wrk-lua "$ROOT/bench/wrk/messages.lua" \
   --root "$ROOT" --tmp "$TMP" --out "$OUT" --json "$BUILD/bench-results.json" \
   --duration "${BENCH_DURATION:-3}" --repeats "${BENCH_REPEATS:-3}" \
-  --max-streams "${BENCH_MAX_STREAMS:-10000}" --build-s "$build_s" --nice "$nice" "${rt[@]}" &
+  --max-streams "${BENCH_MAX_STREAMS:-10000}" --build-s "$build_s" --nice "$nice" "${rt[@]}" \
+  --tap-repeats "${BENCH_TAP_REPEATS:-12}" $([[ ${BENCH_TAP_ONLY:-0} == 1 ]] && echo --tap-only) &
 pid=$!
 wait "$pid"
 pid=""

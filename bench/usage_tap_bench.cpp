@@ -8,6 +8,7 @@
 #include <iterator>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "usage/usage_tap.hpp"
 
@@ -112,7 +113,8 @@ void run(benchmark::State& state, body_kind kind, content_encoding encoding, con
          std::size_t plain_size) {
   const auto chunk = static_cast<std::size_t>(state.range(0));
   for (auto _ : state) {
-    usage_tap tap(kind, encoding);
+    usage_tap tap;
+    tap.start(kind, encoding);
     for (std::size_t i = 0; i < wire.size(); i += chunk) {
       tap.feed(std::string_view(wire).substr(i, chunk));
     }
@@ -146,6 +148,62 @@ void BM_json_gzip(benchmark::State& state) {
   run(state, body_kind::json, content_encoding::gzip, wire, body.size());
 }
 
+// One whole answer of the size the relay benchmark's upstream sends, read the
+// way the relay reads it (one tap per connection, restarted per answer; SSE fed
+// an event at a time, as chunked framing delivers it): the tap's cost per request.
+std::string small_sse_event(int i, int n) {
+  if (i == 0)
+    return event("message_start",
+                 R"({"type":"message_start","message":{"id":"msg_01XFDUDYJgAACzvnptvVoYEL","type":"message",)"
+                 R"("role":"assistant","model":"claude-sonnet-4-5-20250929","content":[],"stop_reason":null,)"
+                 R"("stop_sequence":null,"usage":{"input_tokens":25,"cache_creation_input_tokens":0,)"
+                 R"("cache_read_input_tokens":0,"output_tokens":1,"service_tier":"standard"}}})");
+  if (i == 1)
+    return event("content_block_start",
+                 R"({"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}})");
+  if (i == 2) return event("ping", R"({"type": "ping"})");
+  if (i == n - 3) return event("content_block_stop", R"({"type":"content_block_stop","index":0})");
+  if (i == n - 2)
+    return event("message_delta", R"({"type":"message_delta","delta":{"stop_reason":"end_turn",)"
+                                  R"("stop_sequence":null},"usage":{"output_tokens":)" +
+                                      std::to_string(3 * (n - 6)) + "}}");
+  if (i == n - 1) return event("message_stop", R"({"type":"message_stop"})");
+  return delta(0, "text_delta", "text", " relay tokens " + std::to_string(i));
+}
+
+void BM_answer_sse_40_events(benchmark::State& state) {
+  std::vector<std::string> events;
+  for (int i = 0; i < 40; ++i) events.push_back(small_sse_event(i, 40));
+  usage_tap tap;
+  for (auto _ : state) {
+    tap.start(body_kind::sse, content_encoding::identity);
+    for (const auto& e : events) tap.feed(e);
+    tap.finish();
+    if (tap.result().output_tokens != 102) state.SkipWithError("usage not found");
+    benchmark::DoNotOptimize(tap.result());
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+}
+
+void BM_answer_json_600B(benchmark::State& state) {
+  const std::string body =
+      R"({"id":"msg_01XFDUDYJgAACzvnptvVoYEL","type":"message","role":"assistant","model":"claude-sonnet-4-5-20250929",)"
+      R"("content":[{"type":"text","text":"The relay forwards bytes as they arrive. )" + std::string(300, 'x') +
+      R"("}],"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":25,"cache_creation_input_tokens":0,)"
+      R"("cache_read_input_tokens":0,"output_tokens":95,"service_tier":"standard"}})";
+  usage_tap tap;
+  for (auto _ : state) {
+    tap.start(body_kind::json, content_encoding::identity);
+    tap.feed(body);
+    tap.finish();
+    if (tap.result().output_tokens != 95) state.SkipWithError("usage not found");
+    benchmark::DoNotOptimize(tap.result());
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+}
+
+BENCHMARK(BM_answer_sse_40_events);
+BENCHMARK(BM_answer_json_600B);
 BENCHMARK(BM_sse_plain)->Arg(256)->Arg(1024)->Arg(4096)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_sse_gzip)->Arg(1024)->Arg(4096)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_json_plain)->Arg(1024)->Arg(4096)->Unit(benchmark::kMillisecond);

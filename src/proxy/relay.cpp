@@ -60,22 +60,22 @@ void session::frame_views(bool chunked, bool final_chunk) {
 }
 
 void session::feed_tap() {
-  if (!tap_) return;
-  for (auto v : views_) tap_->feed(std::string_view(static_cast<const char*>(v.data()), v.size()));
+  if (!tapping_) return;
+  for (auto v : views_) tap_.feed(std::string_view(static_cast<const char*>(v.data()), v.size()));
 }
 
 // What the tap saw goes into the row, whatever way the response ended.
 void session::apply_usage() {
-  if (!tap_) return;
-  tap_->finish();
+  if (!tapping_) return;
+  tapping_ = false;
+  tap_.finish();
   static const usage::price_table no_prices;
-  auto how = usage::record_usage(record_, tap_->result(), w_.gw.prices ? *w_.gw.prices : no_prices);
+  auto how = usage::record_usage(record_, tap_.result(), w_.gw.prices ? *w_.gw.prices : no_prices);
   if (how == usage::pricing::unknown_model && w_.gw.prices) {
     auto n = w_.gw.stats.unknown_model_rows.fetch_add(1, std::memory_order_relaxed) + 1;
     if ((n & (n - 1)) == 0)  // 1, 2, 4, …: visible without flooding
       spdlog::warn("no price for model '{}': cost left unknown ({} row(s) so far); add it to the prices", record_.model, n);
   }
-  tap_.reset();
 }
 
 void session::close_upstream() {
@@ -380,8 +380,10 @@ awaitable<session::next> session::relay_response(route_runtime& rt) {
     return it == res.end() ? std::string_view{} : std::string_view(it->value());
   };
   const auto kind = usage::kind_from_content_type(header_value(bhttp::field::content_type));
-  if (w_.gw.cfg->usage.tap)
-    tap_.emplace(kind, usage::encoding_from_header(header_value(bhttp::field::content_encoding)));
+  if (w_.gw.cfg->usage.tap) {
+    tap_.start(kind, usage::encoding_from_header(header_value(bhttp::field::content_encoding)));
+    tapping_ = true;
+  }
   if (kind == usage::body_kind::sse && !watching_) watch_client();
 
   // Head plus whatever body bytes are already here, in one write.

@@ -142,6 +142,7 @@ awaitable<session::next> session::handle_request() {
   started_ = clock::now();
   timed_out_ = false;
   bytes_out_ = 0;
+  tapping_ = false;
   record_ = usage::spend_record{};
   next_request_id(record_.request_id);
 

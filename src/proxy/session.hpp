@@ -101,7 +101,8 @@ class session : public watched, public std::enable_shared_from_this<session> {
   usage::spend_record record_;
   std::uint64_t bytes_out_ = 0;
   clock::time_point started_{};
-  std::optional<usage::usage_tap> tap_;  // reads a copy of the response body
+  usage::usage_tap tap_;  // reads a copy of the response body; reused answer after answer
+  bool tapping_ = false;  // tap_ was started for the current response
 
   upstream::connection_ptr up_;
   upstream::connection* connecting_ = nullptr;

@@ -1,8 +1,8 @@
 #pragma once
 // Incremental scanner of a body holding one JSON object, fed pieces split at any
 // byte. It keeps only the raw text of the top-level members its listener asks
-// for (each up to max_value_bytes); everything else, however large, is stepped
-// over byte by byte and forgotten. The top-level shape is checked; nested values
+// for (each up to max_value_bytes); everything else, however large, is passed
+// over (strings and nested values a block of bytes at a time) and forgotten. The top-level shape is checked; nested values
 // are only tracked (strings, escapes, depth), not validated.
 #include <cstddef>
 #include <string>
@@ -32,6 +32,8 @@ class json_scanner {
   void feed(std::string_view bytes);
   // End of the body: an object still open means it was cut short.
   void finish();
+  // Ready for a new body; buffers keep a bounded capacity for it.
+  void reset();
 
   // Not one JSON object, or one cut short (after finish).
   bool malformed() const noexcept { return phase_ == phase::bad; }
@@ -53,12 +55,11 @@ class json_scanner {
     bad,
   };
 
-  const char* scan_string(const char* p, const char* end, const char*& next_quote);
   void step(char c);
-  void string_ended();
-  void keep(std::string_view bytes);
-  const char* plain_run(const char* p, const char* end) const;
-  void end_member();
+  void keep_key(std::string_view bytes);
+  void keep_value(std::string_view bytes);
+  void end_member(const char* mark, const char* last);
+  void forget_value();
 
   json_member_listener& listener_;
   phase phase_ = phase::before;

@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "usage/byte_search.hpp"
+
 namespace passgate::usage {
 namespace {
 
@@ -9,11 +11,6 @@ namespace {
 constexpr std::size_t max_field_name = 8;
 // After a large event, don't keep its buffer's capacity for the rest of the stream.
 constexpr std::size_t kept_capacity = 4096;
-
-const char* find_byte(const char* p, const char* end, char c) {
-  const void* hit = std::memchr(p, c, static_cast<std::size_t>(end - p));
-  return hit ? static_cast<const char*>(hit) : end;
-}
 
 }  // namespace
 
@@ -24,10 +21,6 @@ void sse_reader::feed(std::string_view bytes) {
     after_cr_ = false;
     if (*p == '\n') ++p;
   }
-  // The API ends lines with LF: memchr finds it, and the CR search then only
-  // covers that one line. The next LF is remembered so that a body using bare
-  // CR line ends is not rescanned to its end for every line.
-  const char* next_lf = nullptr;  // found when the line-by-line path first needs it
   while (p != end) {
     if (at_event_start()) {
       if (const char* after = skip_unwanted_event(p, end)) {
@@ -35,8 +28,7 @@ void sse_reader::feed(std::string_view bytes) {
         continue;
       }
     }
-    if (next_lf == nullptr || next_lf < p) next_lf = find_byte(p, end, '\n');
-    const char* eol = find_byte(p, next_lf, '\r');
+    const char* eol = find_first_of<'\n', '\r'>(p, end);
     if (eol != end && skippable_data_line(p, eol)) {
       has_data_ = true;  // a whole data line of an unwanted event: nothing to keep
     } else {
@@ -66,22 +58,17 @@ bool sse_reader::at_event_start() const {
 const char* sse_reader::skip_unwanted_event(const char* p, const char* end) const {
   constexpr std::string_view tag = "event: ";
   if (static_cast<std::size_t>(end - p) < tag.size() || std::memcmp(p, tag.data(), tag.size()) != 0) return nullptr;
-  const char* lf = find_byte(p, end, '\n');
-  if (lf == end) return nullptr;
+  const char* lf = find_first_of<'\n', '\r'>(p, end);
+  if (lf == end || *lf == '\r') return nullptr;  // a CR ends lines differently: the careful path
   const std::string_view name(p + tag.size(), static_cast<std::size_t>(lf - p) - tag.size());
   if (name.empty() || name.size() > max_event_name || listener_.wants_event(name)) return nullptr;
   for (const char* line = lf + 1;;) {
-    if (line == end) return nullptr;  // the event goes on in the next piece
-    if (*line == '\n') {             // the blank line that ends it
-      const char* after = line + 1;
-      // A CR anywhere would end lines differently: leave that to the careful path.
-      return std::memchr(p, '\r', static_cast<std::size_t>(after - p)) ? nullptr : after;
-    }
-    const char* eol = find_byte(line, end, '\n');
-    if (eol == end) return nullptr;
+    if (line == end) return nullptr;       // the event goes on in the next piece
+    if (*line == '\n') return line + 1;    // the blank line that ends it
+    const char* eol = find_first_of<'\n', '\r'>(line, end);
+    if (eol == end || *eol == '\r') return nullptr;
     const bool data_line = eol - line >= 5 && std::memcmp(line, "data:", 5) == 0;
     if (!data_line && *line != ':') return nullptr;  // another field: the careful path
-
     line = eol + 1;
   }
 }
@@ -97,6 +84,15 @@ void sse_reader::finish() {
   if (state_ != line_state::start) end_line();
   dispatch();
   after_cr_ = false;
+}
+
+void sse_reader::reset() {
+  state_ = line_state::start;
+  field_kind_ = field_kind::ignored;
+  after_cr_ = false;
+  field_.clear();
+  unknown_field_ = false;
+  forget_event();
 }
 
 void sse_reader::take(std::string_view piece) {
@@ -205,6 +201,10 @@ void sse_reader::dispatch() {
   if (has_data_ && keep_data_ && !name_too_long_ && listener_.wants_event(event_name_)) {
     listener_.on_event(event_name_, data_, truncated_);
   }
+  forget_event();
+}
+
+void sse_reader::forget_event() {
   event_name_.clear();
   name_known_ = name_too_long_ = wanted_ = false;
   has_data_ = keep_data_ = truncated_ = false;

@@ -33,6 +33,8 @@ class sse_reader {
   // End of the body: an event whose closing blank line never came is still
   // dispatched (the listener sees whether its data parses).
   void finish();
+  // Ready for a new body; buffers keep a bounded capacity for it.
+  void reset();
 
   // A line named a field other than event, data, id or retry: this is not SSE.
   bool saw_unknown_field() const noexcept { return unknown_field_; }
@@ -56,6 +58,7 @@ class sse_reader {
   void end_value();
   void append_data(std::string_view piece);
   void dispatch();
+  void forget_event();
 
   sse_listener& listener_;
   line_state state_ = line_state::start;

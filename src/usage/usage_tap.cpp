@@ -8,10 +8,24 @@
 namespace passgate::usage {
 
 struct usage_tap::impl final : sse_listener, json_member_listener {
-  impl(body_kind k, content_encoding encoding) : kind(k) {
-    if (kind == body_kind::other) {
-      stopped = true;
-    } else if (encoding == content_encoding::unsupported) {
+  // Everything is reset in place: the capture buffers keep their capacity
+  // (bounded by the readers) for the connection's next answer.
+  void start(body_kind k, content_encoding encoding) {
+    kind = k;
+    std::string model = std::move(result.model);
+    std::string error_type = std::move(result.error_type);
+    result = usage_result{};
+    result.model = std::move(model);
+    result.model.clear();
+    result.error_type = std::move(error_type);
+    result.error_type.clear();
+    sse.reset();
+    json.reset();
+    decoder.reset();
+    unsupported_encoding = false;
+    stopped = kind == body_kind::other;
+    if (stopped || encoding == content_encoding::identity) return;
+    if (encoding == content_encoding::unsupported) {
       unsupported_encoding = true;
     } else {
       decoder = make_body_decoder(encoding, [this](std::string_view plain) { read(plain); });
@@ -74,22 +88,32 @@ struct usage_tap::impl final : sse_listener, json_member_listener {
     if (truncated || !apply_answer_member(key, raw_value, result)) result.unparseable = true;
   }
 
-  body_kind kind;
+  body_kind kind = body_kind::other;
   usage_result result;
   sse_reader sse{*this};
   json_scanner json{*this};
   std::unique_ptr<body_decoder> decoder;
   bool unsupported_encoding = false;
-  bool stopped = false;
+  bool stopped = true;
 };
 
-usage_tap::usage_tap(body_kind kind, content_encoding encoding)
-    : impl_(std::make_unique<impl>(kind, encoding)) {}
+usage_tap::usage_tap() = default;
+usage_tap::usage_tap(body_kind kind, content_encoding encoding) { start(kind, encoding); }
 usage_tap::~usage_tap() = default;
 usage_tap::usage_tap(usage_tap&&) noexcept = default;
 usage_tap& usage_tap::operator=(usage_tap&&) noexcept = default;
 
+void usage_tap::start(body_kind kind, content_encoding encoding) noexcept {
+  try {
+    if (!impl_) impl_ = std::make_unique<impl>();  // on first use: many connections never need one
+    impl_->start(kind, encoding);
+  } catch (...) {  // out of memory: this body goes unread
+    if (impl_) impl_->give_up();
+  }
+}
+
 void usage_tap::feed(std::string_view bytes) noexcept {
+  if (!impl_) return;
   try {
     impl_->feed(bytes);
   } catch (...) {  // out of memory: the relay must not notice
@@ -98,6 +122,7 @@ void usage_tap::feed(std::string_view bytes) noexcept {
 }
 
 void usage_tap::finish() noexcept {
+  if (!impl_) return;
   try {
     impl_->finish();
   } catch (...) {
@@ -105,10 +130,13 @@ void usage_tap::finish() noexcept {
   }
 }
 
-const usage_result& usage_tap::result() const noexcept { return impl_->result; }
+const usage_result& usage_tap::result() const noexcept {
+  static const usage_result nothing_read{.unparseable = true};
+  return impl_ ? impl_->result : nothing_read;
+}
 
 std::size_t usage_tap::buffered_bytes() const noexcept {
-  return impl_->sse.buffered_bytes() + impl_->json.buffered_bytes();
+  return impl_ ? impl_->sse.buffered_bytes() + impl_->json.buffered_bytes() : 0;
 }
 
 }  // namespace passgate::usage

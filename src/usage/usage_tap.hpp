@@ -4,9 +4,10 @@
 // never holds the body, only the current wanted event or member (capped), and
 // it never throws, whatever the bytes and however they are split.
 //
-//   usage_tap tap(kind_from_content_type(ct), encoding_from_header(ce));
+//   usage_tap tap;  // one per connection: its memory is reused answer after answer
+//   tap.start(kind_from_content_type(ct), encoding_from_header(ce));
 //   for each chunk relayed: tap.feed(chunk);
-//   tap.finish();  // then tap.result()
+//   tap.finish();  // then tap.result(), until the next start()
 #include <cstddef>
 #include <memory>
 #include <string_view>
@@ -18,14 +19,18 @@ namespace passgate::usage {
 
 class usage_tap {
  public:
-  usage_tap(body_kind kind, content_encoding encoding);
+  usage_tap();  // reads nothing, and holds no memory, until start()
+  usage_tap(body_kind kind, content_encoding encoding);  // start()ed at once
   ~usage_tap();
   usage_tap(usage_tap&&) noexcept;  // a moved-from tap may only be destroyed or assigned
   usage_tap& operator=(usage_tap&&) noexcept;
 
+  // A new body: what the last one showed is forgotten.
+  void start(body_kind kind, content_encoding encoding) noexcept;
   void feed(std::string_view bytes) noexcept;
   // End of the body (complete or cut short); feed does nothing afterwards.
   void finish() noexcept;
+  // What the body showed; valid after finish() until the next start().
   const usage_result& result() const noexcept;
 
   // Body bytes held right now (the wanted SSE event or JSON member being read);

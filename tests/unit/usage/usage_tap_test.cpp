@@ -7,6 +7,7 @@
 #include <random>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "usage/sse_reader.hpp"
 
@@ -302,6 +303,51 @@ TEST(UsageTap, JsonErrorBody) {
   EXPECT_EQ(r.error_type, "rate_limit_error");
   EXPECT_FALSE(r.saw_usage);
   EXPECT_FALSE(r.unparseable);
+}
+
+TEST(UsageTap, OneTapReadsAnswerAfterAnswer) {
+  std::cout << "checks: a tap restarted for each answer (as a connection reuses it) gives what a fresh tap gives, "
+               "whatever the last answer left behind (cut short mid-event, mid-member, garbage, other kinds)\n";
+  const std::string stream(recorded_stream);
+  const std::string json_answer =
+      R"({"id":"msg_1","type":"message","model":"claude-haiku-4-5","content":[{"type":"text","text":"hi"}],)"
+      R"("usage":{"input_tokens":12,"output_tokens":3}})";
+  const std::string error_body = R"({"type":"error","error":{"type":"overloaded_error","message":"busy"}})";
+  struct answer {
+    body_kind kind;
+    std::string body;
+    std::size_t cut;  // feed only this much (a body cut short)
+  };
+  const std::vector<answer> answers = {
+      {body_kind::sse, stream, stream.size()},
+      {body_kind::json, json_answer, json_answer.size()},
+      {body_kind::sse, stream, 700},             // ends inside an event
+      {body_kind::json, error_body, error_body.size()},
+      {body_kind::json, json_answer, 100},       // ends inside a member
+      {body_kind::sse, stream, stream.size()},
+      {body_kind::other, "<html>", 6},
+      {body_kind::json, "\x01garbage", 8},
+      {body_kind::json, json_answer, json_answer.size()},
+      {body_kind::sse, without_event_lines(stream), 0},
+  };
+  usage_tap reused;
+  int n = 0;
+  for (const auto& a : answers) {
+    const std::string_view body = std::string_view(a.body).substr(0, a.cut ? a.cut : a.body.size());
+    usage_tap fresh(a.kind, content_encoding::identity);
+    reused.start(a.kind, content_encoding::identity);
+    for (std::size_t i = 0; i < body.size(); i += 97) {
+      fresh.feed(body.substr(i, 97));
+      reused.feed(body.substr(i, 97));
+    }
+    fresh.finish();
+    reused.finish();
+    EXPECT_EQ(reused.result(), fresh.result()) << "answer " << n << ": " << describe(reused.result()) << " vs "
+                                               << describe(fresh.result());
+    ++n;
+  }
+  EXPECT_EQ(reused.buffered_bytes(), 0u);
+  std::cout << "  " << n << " answers through one tap\n";
 }
 
 TEST(UsageTap, OtherBodiesAreIgnored) {
