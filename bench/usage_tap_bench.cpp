@@ -185,6 +185,20 @@ void BM_answer_sse_40_events(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
 }
 
+void BM_answer_sse_40_events_one_piece(benchmark::State& state) {
+  std::string body;
+  for (int i = 0; i < 40; ++i) body += small_sse_event(i, 40);
+  usage_tap tap;
+  for (auto _ : state) {
+    tap.start(body_kind::sse, content_encoding::identity);
+    tap.feed(body);
+    tap.finish();
+    if (tap.result().output_tokens != 102) state.SkipWithError("usage not found");
+    benchmark::DoNotOptimize(tap.result());
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+}
+
 void BM_answer_json_600B(benchmark::State& state) {
   const std::string body =
       R"({"id":"msg_01XFDUDYJgAACzvnptvVoYEL","type":"message","role":"assistant","model":"claude-sonnet-4-5-20250929",)"
@@ -203,6 +217,7 @@ void BM_answer_json_600B(benchmark::State& state) {
 }
 
 BENCHMARK(BM_answer_sse_40_events);
+BENCHMARK(BM_answer_sse_40_events_one_piece);
 BENCHMARK(BM_answer_json_600B);
 BENCHMARK(BM_sse_plain)->Arg(256)->Arg(1024)->Arg(4096)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_sse_gzip)->Arg(1024)->Arg(4096)->Unit(benchmark::kMillisecond);

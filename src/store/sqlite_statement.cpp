@@ -45,6 +45,12 @@ void statement::bind_text(int i, std::string_view v) {
       SQLITE_OK)
     throw_error(db_, "bind");
 }
+
+void statement::bind_text_borrowed(int i, std::string_view v) {
+  if (sqlite3_bind_text64(stmt_, i, v.data(), v.size(), SQLITE_STATIC, SQLITE_UTF8) !=
+      SQLITE_OK)
+    throw_error(db_, "bind");
+}
 void statement::bind_null(int i) {
   if (sqlite3_bind_null(stmt_, i) != SQLITE_OK) throw_error(db_, "bind");
 }

@@ -41,7 +41,10 @@ class statement {
   // Parameters are 1-based and columns 0-based, as in SQLite.
   void bind_int64(int i, std::int64_t v);
   void bind_double(int i, double v);
-  void bind_text(int i, std::string_view v);
+  void bind_text(int i, std::string_view v);  // copied: v may go at once
+  // Not copied: v must stay alive until this statement is reset (a batch of
+  // inserts binding from rows it holds saves a copy of every string).
+  void bind_text_borrowed(int i, std::string_view v);
   void bind_null(int i);
   void bind_opt_int64(int i, const std::optional<std::int64_t>& v) {
     v ? bind_int64(i, *v) : bind_null(i);
@@ -65,6 +68,9 @@ class statement {
   std::optional<double> opt_real(int c) const {
     return is_null(c) ? std::nullopt : std::optional(real(c));
   }
+
+  // Ready to step again with new bindings (those not bound again keep theirs).
+  void rewind() { sqlite3_reset(stmt_); }
 
   // Ends the current use: a cached SELECT left mid-step would keep its read
   // transaction open and pin an old WAL snapshot, hiding other connections' writes.

@@ -289,27 +289,30 @@ class sqlite_store final : public store {
     if (rows.empty()) return;
     std::lock_guard lk(mu_);
     sqlite::write_transaction tx(conn_);
+    // One statement for the batch; strings are bound from `rows` without a copy
+    // (the statement is reset, its bindings cleared, before rows can go).
+    auto s = stmts_.use(insert_spend_sql);
     for (const auto& r : rows) {
-      auto s = stmts_.use(insert_spend_sql);
-      s->bind_text(1, r.request_id);
+      s->bind_text_borrowed(1, r.request_id);
       s->bind_int64(2, r.started_at_ms);
       s->bind_int64(3, r.duration_ms);
       s->bind_opt_int64(4, r.ttfb_ms);
-      s->bind_text(5, r.key_id);
-      s->bind_text(6, r.key_alias);
-      s->bind_text(7, r.route);
-      s->bind_text(8, r.path);
-      s->bind_text(9, r.method);
+      s->bind_text_borrowed(5, r.key_id);
+      s->bind_text_borrowed(6, r.key_alias);
+      s->bind_text_borrowed(7, r.route);
+      s->bind_text_borrowed(8, r.path);
+      s->bind_text_borrowed(9, r.method);
       s->bind_int64(10, r.status);
-      s->bind_text(11, r.model);
-      s->bind_text(12, r.credential);
+      s->bind_text_borrowed(11, r.model);
+      s->bind_text_borrowed(12, r.credential);
       s->bind_opt_int64(13, r.input_tokens);
       s->bind_opt_int64(14, r.output_tokens);
       s->bind_opt_int64(15, r.cache_creation_input_tokens);
       s->bind_opt_int64(16, r.cache_read_input_tokens);
       s->bind_opt_double(17, r.cost_usd);
-      s->bind_text(18, r.outcome);
+      s->bind_text_borrowed(18, r.outcome);
       s->step();
+      s->rewind();
     }
     tx.commit();
   }

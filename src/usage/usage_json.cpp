@@ -130,9 +130,9 @@ class reader {
     }
     for (;;) {
       if (p_ == end_ || *p_ != '"') return false;
-      key_.clear();
-      if (!string(&key_, max_known_key + 1)) return false;
-      if (depth + 1 < at_.size()) at_[depth + 1] = key_.size() > max_known_key ? key::other : key_of(key_);
+      std::string_view name;
+      if (!key_name(name)) return false;
+      if (depth + 1 < at_.size()) at_[depth + 1] = name.size() > max_known_key ? key::other : key_of(name);
       space();
       if (p_ == end_ || *p_ != ':') return false;
       ++p_;
@@ -244,6 +244,22 @@ class reader {
     }
     if (target) target->clear();  // a repeated key: the last one counts
     return string(target, cap);
+  }
+
+  // A key, at its opening quote: a view of the text when it has no escapes
+  // (keys practically never do), else its decoded (and capped) copy.
+  bool key_name(std::string_view& name) {
+    const char* start = p_ + 1;
+    const char* q = find_first_of<'"', '\\'>(start, end_);
+    if (q != end_ && *q == '"') {
+      name = std::string_view(start, static_cast<std::size_t>(q - start));
+      p_ = q + 1;
+      return true;
+    }
+    key_.clear();
+    if (!string(&key_, max_known_key + 1)) return false;
+    name = key_;
+    return true;
   }
 
   // At the opening quote. The decoded text goes to `out` (when given) up to
