@@ -168,7 +168,9 @@ std::string small_sse_event(int i, int n) {
                                   R"("stop_sequence":null},"usage":{"output_tokens":)" +
                                       std::to_string(3 * (n - 6)) + "}}");
   if (i == n - 1) return event("message_stop", R"({"type":"message_stop"})");
-  return delta(0, "text_delta", "text", " relay tokens " + std::to_string(i));
+  // Text of varied length, as model output comes, so that a branch predictor
+  // cannot learn the line lengths by heart.
+  return delta(0, "text_delta", "text", std::string(1 + (i * 37) % 61, 'a') + " relay tokens " + std::to_string(i));
 }
 
 void BM_answer_sse_40_events(benchmark::State& state) {

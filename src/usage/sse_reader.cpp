@@ -55,13 +55,22 @@ bool sse_reader::at_event_start() const {
   return state_ == line_state::start && field_.empty() && !name_known_ && !has_data_ && event_name_.empty();
 }
 
-const char* sse_reader::skip_unwanted_event(const char* p, const char* end) const {
-  constexpr std::string_view tag = "event: ";
-  if (static_cast<std::size_t>(end - p) < tag.size() || std::memcmp(p, tag.data(), tag.size()) != 0) return nullptr;
-  const char* lf = find_first_of<'\n', '\r'>(p, end);
-  if (lf == end || *lf == '\r') return nullptr;  // a CR ends lines differently: the careful path
-  const std::string_view name(p + tag.size(), static_cast<std::size_t>(lf - p) - tag.size());
-  if (name.empty() || name.size() > max_event_name || listener_.wants_event(name)) return nullptr;
+const char* sse_reader::skip_unwanted_event(const char* p, const char* end) {
+  const auto left = static_cast<std::size_t>(end - p);
+  const char* lf = nullptr;
+  if (skipped_line_size_ != 0 && left > skipped_line_size_ &&
+      std::memcmp(p, skipped_line_, skipped_line_size_) == 0) {
+    lf = p + skipped_line_size_ - 1;  // the same unwanted name as last time
+  } else {
+    constexpr std::string_view tag = "event: ";
+    if (left < tag.size() || std::memcmp(p, tag.data(), tag.size()) != 0) return nullptr;
+    lf = find_first_of<'\n', '\r'>(p, end);
+    if (lf == end || *lf == '\r') return nullptr;  // a CR ends lines differently: the careful path
+    const std::string_view name(p + tag.size(), static_cast<std::size_t>(lf - p) - tag.size());
+    if (name.empty() || name.size() > max_event_name || listener_.wants_event(name)) return nullptr;
+    skipped_line_size_ = static_cast<std::size_t>(lf + 1 - p);
+    std::memcpy(skipped_line_, p, skipped_line_size_);
+  }
   for (const char* line = lf + 1;;) {
     if (line == end) return nullptr;       // the event goes on in the next piece
     if (*line == '\n') return line + 1;    // the blank line that ends it
@@ -87,6 +96,7 @@ void sse_reader::finish() {
 }
 
 void sse_reader::reset() {
+  skipped_line_size_ = 0;
   state_ = line_state::start;
   field_kind_ = field_kind::ignored;
   after_cr_ = false;

@@ -49,7 +49,7 @@ class sse_reader {
   enum class field_kind { event, data, ignored };
 
   bool at_event_start() const;
-  const char* skip_unwanted_event(const char* p, const char* end) const;
+  const char* skip_unwanted_event(const char* p, const char* end);
   bool skippable_data_line(const char* p, const char* eol) const;
   void take(std::string_view piece);  // bytes of the current line, no line end
   void end_line();
@@ -77,6 +77,13 @@ class sse_reader {
   std::string data_;
 
   bool unknown_field_ = false;
+
+  // The "event: NAME\n" line of the last event passed over whole: a stream's
+  // unwanted events mostly share one name, so the next is recognised by a
+  // compare of known length instead of a search for its line end.
+  static constexpr std::size_t max_name_line = 7 + max_event_name + 1;
+  char skipped_line_[max_name_line];
+  std::size_t skipped_line_size_ = 0;
 };
 
 }  // namespace passgate::usage
