@@ -173,32 +173,30 @@ std::string small_sse_event(int i, int n) {
   return delta(0, "text_delta", "text", std::string(1 + (i * 37) % 61, 'a') + " relay tokens " + std::to_string(i));
 }
 
-void BM_answer_sse_40_events(benchmark::State& state) {
-  std::vector<std::string> events;
-  for (int i = 0; i < 40; ++i) events.push_back(small_sse_event(i, 40));
+// One answer per iteration through a tap reused as a connection reuses it.
+void run_answer(benchmark::State& state, body_kind kind, const std::vector<std::string>& pieces,
+                std::int64_t output_tokens) {
   usage_tap tap;
   for (auto _ : state) {
-    tap.start(body_kind::sse, content_encoding::identity);
-    for (const auto& e : events) tap.feed(e);
+    tap.start(kind, content_encoding::identity);
+    for (const auto& piece : pieces) tap.feed(piece);
     tap.finish();
-    if (tap.result().output_tokens != 102) state.SkipWithError("usage not found");
+    if (tap.result().output_tokens != output_tokens) state.SkipWithError("usage not found");
     benchmark::DoNotOptimize(tap.result());
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
 }
 
+void BM_answer_sse_40_events(benchmark::State& state) {
+  std::vector<std::string> events;
+  for (int i = 0; i < 40; ++i) events.push_back(small_sse_event(i, 40));
+  run_answer(state, body_kind::sse, events, 102);
+}
+
 void BM_answer_sse_40_events_one_piece(benchmark::State& state) {
   std::string body;
   for (int i = 0; i < 40; ++i) body += small_sse_event(i, 40);
-  usage_tap tap;
-  for (auto _ : state) {
-    tap.start(body_kind::sse, content_encoding::identity);
-    tap.feed(body);
-    tap.finish();
-    if (tap.result().output_tokens != 102) state.SkipWithError("usage not found");
-    benchmark::DoNotOptimize(tap.result());
-  }
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+  run_answer(state, body_kind::sse, {body}, 102);
 }
 
 void BM_answer_json_600B(benchmark::State& state) {
@@ -207,15 +205,7 @@ void BM_answer_json_600B(benchmark::State& state) {
       R"("content":[{"type":"text","text":"The relay forwards bytes as they arrive. )" + std::string(300, 'x') +
       R"("}],"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":25,"cache_creation_input_tokens":0,)"
       R"("cache_read_input_tokens":0,"output_tokens":95,"service_tier":"standard"}})";
-  usage_tap tap;
-  for (auto _ : state) {
-    tap.start(body_kind::json, content_encoding::identity);
-    tap.feed(body);
-    tap.finish();
-    if (tap.result().output_tokens != 95) state.SkipWithError("usage not found");
-    benchmark::DoNotOptimize(tap.result());
-  }
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+  run_answer(state, body_kind::json, {body}, 95);
 }
 
 BENCHMARK(BM_answer_sse_40_events);

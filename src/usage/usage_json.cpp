@@ -122,13 +122,7 @@ class reader {
   bool object(std::size_t depth) {
     if (depth == max_depth) return false;
     if (depth == 0) out_.kind = usage_json::root::object;
-    ++p_;
-    space();
-    if (p_ != end_ && *p_ == '}') {
-      ++p_;
-      return true;
-    }
-    for (;;) {
+    return items('}', [&] {
       if (p_ == end_ || *p_ != '"') return false;
       std::string_view name;
       if (!key_name(name)) return false;
@@ -137,34 +131,32 @@ class reader {
       if (p_ == end_ || *p_ != ':') return false;
       ++p_;
       space();
-      if (!value(depth + 1)) return false;
-      space();
-      if (p_ == end_) return false;
-      if (*p_ == '}') {
-        ++p_;
-        return true;
-      }
-      if (*p_ != ',') return false;
-      ++p_;
-      space();
-    }
+      return value(depth + 1);
+    });
   }
 
   bool array(std::size_t depth) {
     if (depth == max_depth) return false;
     if (depth == 0) out_.kind = usage_json::root::other;
-    ++p_;
     if (depth + 1 < at_.size()) at_[depth + 1] = key::other;  // items sit under no key
+    return items(']', [&] { return value(depth + 1); });
+  }
+
+  // At an opening bracket: the items up to `close`, comma-separated, each
+  // read by `item` (which starts at its first byte).
+  template <class ReadItem>
+  bool items(char close, ReadItem item) {
+    ++p_;
     space();
-    if (p_ != end_ && *p_ == ']') {
+    if (p_ != end_ && *p_ == close) {
       ++p_;
       return true;
     }
     for (;;) {
-      if (!value(depth + 1)) return false;
+      if (!item()) return false;
       space();
       if (p_ == end_) return false;
-      if (*p_ == ']') {
+      if (*p_ == close) {
         ++p_;
         return true;
       }
