@@ -43,6 +43,9 @@ struct usage_tap::impl final : sse_listener, json_member_listener {
   }
 
   void finish() {
+    // A decoder holds ~50 KiB (window, state, output buffer): not kept while the
+    // connection waits for its next request.
+    decoder.reset();
     if (stopped) return;
     stopped = true;
     if (kind == body_kind::sse) {
