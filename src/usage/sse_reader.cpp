@@ -59,7 +59,7 @@ const char* sse_reader::skip_unwanted_event(const char* p, const char* end) {
   const auto left = static_cast<std::size_t>(end - p);
   const char* lf = nullptr;
   if (skipped_line_size_ != 0 && left > skipped_line_size_ &&
-      std::memcmp(p, skipped_line_, skipped_line_size_) == 0) {
+      same_bytes(p, skipped_line_, skipped_line_size_, left >= 32)) {
     lf = p + skipped_line_size_ - 1;  // the same unwanted name as last time
   } else {
     constexpr std::string_view tag = "event: ";

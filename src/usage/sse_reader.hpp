@@ -82,7 +82,7 @@ class sse_reader {
   // unwanted events mostly share one name, so the next is recognised by a
   // compare of known length instead of a search for its line end.
   static constexpr std::size_t max_name_line = 7 + max_event_name + 1;
-  char skipped_line_[max_name_line];
+  char skipped_line_[max_name_line < 32 ? 32 : max_name_line];  // 32: same_bytes() reads a whole block
   std::size_t skipped_line_size_ = 0;
 };
 
