@@ -7,5 +7,11 @@ scripts/install-deps.sh --tests
 (cd tests/sdk && npm ci --no-audit --no-fund --loglevel=error)
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPASSGATE_TESTS=ON -DPASSGATE_BENCH=ON >/dev/null
 cmake --build build -j"$(nproc)"
-cd build
-ctest --output-on-failure --timeout 300 -j"$(nproc)"
+(cd build && ctest --output-on-failure --timeout 300 -j"$(nproc)")
+
+# The modules that parse hostile bytes, again under ASan and UBSan (their own
+# build tree: only these modules and their unit tests).
+cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPASSGATE_SANITIZE=ON -DPASSGATE_BENCH=OFF \
+  -DPASSGATE_TESTS=ON "-DPASSGATE_MODULES=usage;policy" >/dev/null
+cmake --build build-sanitize -j"$(nproc)"
+(cd build-sanitize && ctest --output-on-failure --timeout 300 -j"$(nproc)")

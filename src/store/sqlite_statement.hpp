@@ -42,8 +42,9 @@ class statement {
   void bind_int64(int i, std::int64_t v);
   void bind_double(int i, double v);
   void bind_text(int i, std::string_view v);  // copied: v may go at once
-  // Not copied: v must stay alive until this statement is reset (a batch of
-  // inserts binding from rows it holds saves a copy of every string).
+  // Not copied: v must stay alive until it is bound again or the bindings are
+  // cleared by reset() (a batch of inserts binding from rows it holds saves a
+  // copy of every string).
   void bind_text_borrowed(int i, std::string_view v);
   void bind_null(int i);
   void bind_opt_int64(int i, const std::optional<std::int64_t>& v) {

@@ -13,6 +13,7 @@ class sse_listener {
  public:
   // Whether to keep the data of an event named `name`. "" means no `event:`
   // line came before the data: the listener can only tell from the data itself.
+  // Must depend on the name alone: the reader remembers an unwanted name.
   virtual bool wants_event(std::string_view name) const = 0;
   // A complete wanted event. `truncated`: its data passed max_event_bytes and
   // only the beginning is given.
@@ -82,7 +83,7 @@ class sse_reader {
   // unwanted events mostly share one name, so the next is recognised by a
   // compare of known length instead of a search for its line end.
   static constexpr std::size_t max_name_line = 7 + max_event_name + 1;
-  char skipped_line_[max_name_line < 32 ? 32 : max_name_line];  // 32: same_bytes() reads a whole block
+  char skipped_line_[max_name_line < 32 ? 32 : max_name_line]{};  // 32: same_bytes() reads a whole block
   std::size_t skipped_line_size_ = 0;
 };
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <initializer_list>
 #include <limits>
+#include <utility>
 
 #include "usage/byte_search.hpp"
 
@@ -54,6 +55,40 @@ int hex_value(char c) {
   return -1;
 }
 
+// Well-formed UTF-8 without control characters (JSON forbids them raw in strings).
+bool is_text(std::string_view s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const auto* end = p + s.size();
+  const auto continuation = [&](int n) {
+    if (end - p <= n) return false;
+    for (int i = 1; i <= n; ++i) {
+      if ((p[i] & 0xC0) != 0x80) return false;
+    }
+    return true;
+  };
+  while (p != end) {
+    const unsigned c = *p;
+    int more = 0;
+    if (c < 0x20) return false;
+    if (c < 0x80) {
+      more = 0;
+    } else if (c >= 0xC2 && c <= 0xDF) {
+      more = 1;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      more = 2;
+      if (!continuation(2) || (c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] >= 0xA0)) return false;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      more = 3;
+      if (!continuation(3) || (c == 0xF0 && p[1] < 0x90) || (c == 0xF4 && p[1] >= 0x90)) return false;
+    } else {
+      return false;  // a stray continuation byte, an overlong lead or beyond U+10FFFF
+    }
+    if (more == 1 && !continuation(1)) return false;
+    p += 1 + more;
+  }
+  return true;
+}
+
 // Writes cp (at most U+10FFFF) as UTF-8; returns the byte count.
 std::size_t encode_utf8(char* out, std::uint32_t cp) {
   if (cp < 0x80) {
@@ -81,9 +116,9 @@ std::size_t encode_utf8(char* out, std::uint32_t cp) {
 // A recursive-descent reader of one JSON text (RFC 8259 grammar, nesting up
 // to max_depth) that records only the values usage_json holds. It checks the
 // grammar everywhere but decodes only the strings it keeps: the rest are
-// passed over a block of bytes at a time. Neither UTF-8 nor raw control bytes
-// inside strings are checked: nothing kept depends on them, and a model name
-// is only ever stored and compared.
+// passed over a block of bytes at a time. Kept strings (they end up in spend
+// rows, logs and reports) must be well-formed UTF-8 without raw control bytes;
+// strings passed over are not checked byte by byte.
 class reader {
  public:
   reader(std::string_view text, usage_json& out, std::string& key_buffer)
@@ -126,7 +161,10 @@ class reader {
       if (p_ == end_ || *p_ != '"') return false;
       std::string_view name;
       if (!key_name(name)) return false;
-      if (depth + 1 < at_.size()) at_[depth + 1] = name.size() > max_known_key ? key::other : key_of(name);
+      if (depth + 1 < at_.size()) {
+        at_[depth + 1] = name.size() > max_known_key ? key::other : key_of(name);
+        if (at_[depth + 1] != key::other) forget(depth + 1);
+      }
       space();
       if (p_ == end_ || *p_ != ':') return false;
       ++p_;
@@ -196,9 +234,11 @@ class reader {
       if (p_ == end_ || !is_digit(*p_)) return false;
       while (p_ != end_ && is_digit(*p_)) ++p_;
     }
-    // A count: a non-negative integer that fits an int64.
+    // A count: a non-negative integer that fits an int64 ("-0" is 0).
     std::optional<std::int64_t> n;
-    if (integer && *start != '-' && p_ - start <= 19) {
+    if (integer && *start == '-' && p_ - start == 2 && start[1] == '0') {
+      n = 0;
+    } else if (integer && *start != '-' && p_ - start <= 19) {
       std::int64_t v = 0;
       bool fits = true;
       for (const char* d = start; d != p_; ++d) {
@@ -235,7 +275,7 @@ class reader {
       cap = usage_json::max_short_chars;
     }
     if (target) target->clear();  // a repeated key: the last one counts
-    return string(target, cap);
+    return string(target, cap, true);
   }
 
   // A key, at its opening quote: a view of the text when it has no escapes
@@ -249,19 +289,26 @@ class reader {
       return true;
     }
     key_.clear();
-    if (!string(&key_, max_known_key + 1)) return false;
+    if (!string(&key_, max_known_key + 1, false)) return false;
     name = key_;
     return true;
   }
 
   // At the opening quote. The decoded text goes to `out` (when given) up to
-  // `cap` bytes; a longer one is cut there.
-  bool string(std::string* out, std::size_t cap) {
+  // `cap` bytes; a longer one is cut there. A kept value (`text`: it ends up in
+  // rows, logs and reports) must be well-formed UTF-8 with no control
+  // characters, raw or escaped: a model name never has any.
+  bool string(std::string* out, std::size_t cap, bool text) {
+    const bool check = out && text;
     ++p_;
     for (;;) {
       const char* q = find_first_of<'"', '\\'>(p_, end_);
       if (q == end_) return false;
-      if (out) keep(*out, cap, std::string_view(p_, static_cast<std::size_t>(q - p_)));
+      if (out) {
+        const std::string_view run(p_, static_cast<std::size_t>(q - p_));
+        if (check && !is_text(run)) return false;
+        keep(*out, cap, run);
+      }
       p_ = q + 1;
       if (*q == '"') return true;
       if (p_ == end_) return false;
@@ -271,6 +318,7 @@ class reader {
           if (out) keep(*out, cap, std::string_view(&e, 1));
           break;
         case 'b': case 'f': case 'n': case 'r': case 't': {
+          if (check) return false;
           const char c = e == 'b' ? '\b' : e == 'f' ? '\f' : e == 'n' ? '\n' : e == 'r' ? '\r' : '\t';
           if (out) keep(*out, cap, std::string_view(&c, 1));
           break;
@@ -291,6 +339,7 @@ class reader {
               has_next = true;
             }
           }
+          if (check && (cp < 0x20 || (has_next && next < 0x20))) return false;
           if (out) {
             keep_code_point(*out, cap, cp);
             if (has_next) keep_code_point(*out, cap, next);
@@ -319,8 +368,14 @@ class reader {
     keep(out, cap, {utf8, encode_utf8(utf8, cp)});
   }
 
+  // Appends up to the cap, never cutting a UTF-8 sequence in two.
   static void keep(std::string& out, std::size_t cap, std::string_view bytes) {
-    if (out.size() < cap) out.append(bytes.substr(0, cap - out.size()));
+    if (out.size() >= cap) return;
+    std::size_t n = std::min(bytes.size(), cap - out.size());
+    if (n < bytes.size()) {
+      while (n > 0 && (static_cast<unsigned char>(bytes[n]) & 0xC0) == 0x80) --n;
+    }
+    out.append(bytes.substr(0, n));
   }
 
   bool path_is(std::size_t depth, std::initializer_list<key> keys) const {
@@ -339,34 +394,65 @@ class reader {
       out_.root_count = n;
       return;
     }
-    if (!n || depth > tracked_depth) return;
-    const key last = at_[depth];
-    std::size_t prefix = depth - 1;  // keys before the field
-    std::optional<std::int64_t> usage_counts::*field = nullptr;
-    switch (last) {
+    if (const auto [counts, field] = count_at(depth); counts && n) counts->*field = n;
+  }
+
+  using count_field = std::optional<std::int64_t> usage_counts::*;
+
+  // The usage object whose members sit at depth prefix + 1, given the keys
+  // at_[1..prefix]: the top, "usage" or "message"."usage"; nullptr: none.
+  usage_counts* counts_under(std::size_t prefix) const {
+    if (prefix == 0) return &out_.counts;
+    if (prefix == 1 && at_[1] == key::usage) return &out_.usage;
+    if (prefix == 2 && at_[1] == key::message && at_[2] == key::usage) return &out_.message_usage;
+    return nullptr;
+  }
+
+  // The count a number at the current path would be, if any.
+  std::pair<usage_counts*, count_field> count_at(std::size_t depth) const {
+    if (depth == 0 || depth > tracked_depth) return {};
+    count_field field = nullptr;
+    switch (at_[depth]) {
       case key::input_tokens: field = &usage_counts::input_tokens; break;
       case key::output_tokens: field = &usage_counts::output_tokens; break;
       case key::cache_creation_input_tokens: field = &usage_counts::cache_creation_input_tokens; break;
       case key::cache_read_input_tokens: field = &usage_counts::cache_read_input_tokens; break;
       case key::ephemeral_5m_input_tokens: field = &usage_counts::cache_creation_5m_input_tokens; break;
       case key::ephemeral_1h_input_tokens: field = &usage_counts::cache_creation_1h_input_tokens; break;
-      default: return;
+      default: return {};
     }
-    if (last == key::ephemeral_5m_input_tokens || last == key::ephemeral_1h_input_tokens) {
-      if (prefix == 0 || at_[prefix] != key::cache_creation) return;
-      --prefix;
+    if (at_[depth] == key::ephemeral_5m_input_tokens || at_[depth] == key::ephemeral_1h_input_tokens) {
+      if (depth < 2 || at_[depth - 1] != key::cache_creation) return {};
+      return {counts_under(depth - 2), field};
     }
-    usage_counts* counts = nullptr;
-    if (prefix == 0) {
-      counts = &out_.counts;
-    } else if (prefix == 1 && at_[1] == key::usage) {
-      counts = &out_.usage;
-    } else if (prefix == 2 && at_[1] == key::message && at_[2] == key::usage) {
-      counts = &out_.message_usage;
-    } else {
-      return;
+    return {counts_under(depth - 1), field};
+  }
+
+  // A key at depth `depth` was just read: whatever an earlier member of the
+  // same name left at or below this path goes, so that the last one counts
+  // whatever its type (as a document parser would keep only the last).
+  void forget(std::size_t depth) {
+    if (depth > tracked_depth) return;
+    if (path_is(depth, {key::type})) out_.type.clear();
+    if (path_is(depth, {key::message}) || path_is(depth, {key::message, key::model})) {
+      out_.message_model.clear();
+      out_.has_message_model = false;
     }
-    counts->*field = n;
+    if (path_is(depth, {key::error}) || path_is(depth, {key::error, key::type})) {
+      out_.error_type.clear();
+      out_.has_error_type = false;
+    }
+    if (path_is(depth, {key::message})) out_.message_usage = {};
+    if (at_[depth] == key::usage) {
+      if (auto* counts = counts_under(depth)) *counts = {};
+    }
+    if (at_[depth] == key::cache_creation) {
+      if (auto* counts = counts_under(depth - 1)) {
+        counts->cache_creation_5m_input_tokens.reset();
+        counts->cache_creation_1h_input_tokens.reset();
+      }
+    }
+    if (const auto [counts, field] = count_at(depth); counts) (counts->*field).reset();
   }
 
   static constexpr std::size_t max_known_key = 27;  // the longest key of `key`

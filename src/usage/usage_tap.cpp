@@ -108,7 +108,10 @@ usage_tap& usage_tap::operator=(usage_tap&&) noexcept = default;
 
 void usage_tap::start(body_kind kind, content_encoding encoding) noexcept {
   try {
-    if (!impl_) impl_ = std::make_unique<impl>();  // on first use: many connections never need one
+    if (!impl_) {
+      if (kind == body_kind::other) return;  // nothing to read, nothing to forget
+      impl_ = std::make_unique<impl>();  // on first use: many connections never need one
+    }
     impl_->start(kind, encoding);
   } catch (...) {  // out of memory: this body goes unread
     if (impl_) impl_->give_up();
@@ -134,7 +137,7 @@ void usage_tap::finish() noexcept {
 }
 
 const usage_result& usage_tap::result() const noexcept {
-  static const usage_result nothing_read{.unparseable = true};
+  static const usage_result nothing_read;
   return impl_ ? impl_->result : nothing_read;
 }
 

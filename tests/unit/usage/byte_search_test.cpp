@@ -57,5 +57,26 @@ TEST(ByteSearch, FiveBytesAndHighBitBytes) {
   EXPECT_EQ(find_json_special(s), s.data() + 20);
 }
 
+TEST(ByteSearch, SameBytesAtEveryLengthAndMismatch) {
+  std::cout << "checks: same_bytes equals memcmp for n = 0..40, with and without the 32-byte block path, "
+               "with a difference at each index (bytes beyond n differ and must not count)\n";
+  int cases = 0;
+  for (std::size_t n = 0; n <= 40; ++n) {
+    for (const bool blocks : {false, true}) {
+      if (blocks && n > 32) continue;
+      std::string a(64, 'e'), b(64, 'e');
+      for (std::size_t i = n; i < 64; ++i) b[i] = 'z';  // after the compared bytes
+      ASSERT_TRUE(same_bytes(a.data(), b.data(), n, blocks)) << "n " << n;
+      for (std::size_t diff = 0; diff < n; ++diff) {
+        std::string c = a;
+        c[diff] = static_cast<char>(c[diff] ^ 0x20);
+        ASSERT_FALSE(same_bytes(c.data(), b.data(), n, blocks)) << "n " << n << " diff at " << diff;
+        ++cases;
+      }
+    }
+  }
+  std::cout << "  " << cases << " mismatches found\n";
+}
+
 }  // namespace
 }  // namespace passgate::usage

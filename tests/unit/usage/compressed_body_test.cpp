@@ -222,6 +222,37 @@ TEST(CompressedBody, DecoderDeliversExactlyUpToItsCap) {
   EXPECT_EQ(make_body_decoder(content_encoding::identity, [](std::string_view) {}), nullptr);
 }
 
+TEST(CompressedBody, OneTapThroughCompressedAndPlainAnswers) {
+  std::cout << "checks: one tap restarted answer after answer (gzip, br, deflate, plain; one left unfinished "
+               "mid-stream) gives what a fresh tap gives each time\n";
+  const auto sse = sse_stream();
+  const auto json = json_answer();
+  usage_tap reused;
+  int n = 0;
+  for (int round = 0; round < 2; ++round) {
+    for (const auto& body : all_encodings(round == 0 ? std::string_view(sse) : std::string_view(json))) {
+      const auto kind = round == 0 ? body_kind::sse : body_kind::json;
+      // Half the body, no finish(): the next start() must forget it and its decoder.
+      reused.start(kind, body.encoding);
+      reused.feed(std::string_view(body.bytes).substr(0, body.bytes.size() / 2));
+      reused.start(kind, body.encoding);
+      reused.feed(body.bytes);
+      reused.finish();
+      usage_tap fresh(kind, body.encoding);
+      fresh.feed(body.bytes);
+      fresh.finish();
+      EXPECT_EQ(reused.result(), fresh.result()) << body.name;
+      EXPECT_TRUE(reused.result().saw_usage) << body.name;
+      reused.start(kind, content_encoding::identity);
+      reused.feed(round == 0 ? std::string_view(sse) : std::string_view(json));
+      reused.finish();
+      EXPECT_EQ(reused.result(), fresh.result()) << body.name << " then plain";
+      n += 2;
+    }
+  }
+  std::cout << "  " << n << " answers through one tap\n";
+}
+
 TEST(CompressedBody, UnsupportedEncoding) {
   std::cout << "checks: an unsupported Content-Encoding flags unparseable once a byte arrives, not before\n";
   usage_tap tap(body_kind::sse, content_encoding::unsupported);

@@ -70,11 +70,11 @@ TEST(UsageJson, RootKinds) {
 }
 
 TEST(UsageJson, EscapesAreDecodedInKeptStringsAndKeys) {
-  std::cout << "checks: escapes in a kept string and in a key are decoded (\\u, surrogate pairs, \\n, \\/); "
-               "escapes in skipped strings are stepped over\n";
+  std::cout << "checks: escapes in a kept string and in a key are decoded (\\u, surrogate pairs, \\\", \\/); "
+               "escapes in skipped strings (\\n too) are stepped over\n";
   const auto j = read_ok(
-      R"({"skip":"a\"b\\c\u00e9","t\u0079pe":"x\/y\n\u00e9\ud83c\udf24","error":{"type":"e\"1"}})");
-  EXPECT_EQ(j.type, "x/y\n\xC3\xA9\xF0\x9F\x8C\xA4");
+      R"({"skip":"a\"b\\c\n\u00e9","t\u0079pe":"x\/y \u00e9\ud83c\udf24","error":{"type":"e\"1"}})");
+  EXPECT_EQ(j.type, "x/y \xC3\xA9\xF0\x9F\x8C\xA4");
   EXPECT_TRUE(j.has_error_type);
   EXPECT_EQ(j.error_type, "e\"1");
   EXPECT_EQ(read_ok(R"("\ud800x")").root_string, "\xEF\xBF\xBDx");  // a lone surrogate
@@ -82,10 +82,51 @@ TEST(UsageJson, EscapesAreDecodedInKeptStringsAndKeys) {
 }
 
 TEST(UsageJson, RepeatedKeysLastWins) {
-  std::cout << "checks: a repeated key: its last value counts\n";
+  std::cout << "checks: a repeated key: its last value counts, whatever its type (null, object, string, number)\n";
   const auto j = read_ok(R"({"type":"a","type":"message_delta","usage":{"output_tokens":1,"output_tokens":2}})");
   EXPECT_EQ(j.type, "message_delta");
   EXPECT_EQ(j.usage.output_tokens, 2);
+  EXPECT_EQ(read_ok(R"({"usage":{"output_tokens":5,"output_tokens":null}})").usage.output_tokens, std::nullopt);
+  EXPECT_EQ(read_ok(R"({"usage":{"output_tokens":5},"usage":null})").usage.output_tokens, std::nullopt);
+  EXPECT_EQ(read_ok(R"({"usage":{"output_tokens":5},"usage":{"input_tokens":1}})").usage.output_tokens,
+            std::nullopt);
+  EXPECT_EQ(read_ok(R"({"type":"a","type":7})").type, "");
+  const auto m = read_ok(R"({"message":{"model":"a","model":null}})");
+  EXPECT_FALSE(m.has_message_model);
+  EXPECT_EQ(m.message_model, "");
+  const auto msg = read_ok(R"({"message":{"model":"a","usage":{"input_tokens":3}},"message":{}})");
+  EXPECT_FALSE(msg.has_message_model);
+  EXPECT_EQ(msg.message_usage.input_tokens, std::nullopt);
+  const auto split = read_ok(
+      R"({"cache_creation":{"ephemeral_5m_input_tokens":4,"ephemeral_1h_input_tokens":5},"cache_creation":{}})");
+  EXPECT_EQ(split.counts.cache_creation_5m_input_tokens, std::nullopt);
+  EXPECT_EQ(split.counts.cache_creation_1h_input_tokens, std::nullopt);
+  const auto err = read_ok(R"({"error":{"type":"overloaded_error"},"error":"gone"})");
+  EXPECT_FALSE(err.has_error_type);
+}
+
+TEST(UsageJson, KeptStringsAreCleanText) {
+  std::cout << "checks: a kept string with bad UTF-8 or a control character (raw or escaped) is refused; "
+               "the same in a string passed over is not looked at; a cut never splits a UTF-8 sequence\n";
+  usage_json j;
+  EXPECT_FALSE(j.read("{\"type\":\"a\xFF" "b\"}"));         // not UTF-8
+  EXPECT_FALSE(j.read("{\"type\":\"a\xC0\xAF" "b\"}"));     // overlong
+  EXPECT_FALSE(j.read("{\"type\":\"\xED\xA0\x80\"}"));    // a surrogate in UTF-8
+  EXPECT_FALSE(j.read("{\"type\":\"\xE2\x82\"}"));         // cut short
+  EXPECT_FALSE(j.read("{\"type\":\"a\x01" "b\"}"));         // raw control byte
+  EXPECT_FALSE(j.read(R"({"message":{"model":"a\nb"}})"));   // escaped newline: log injection
+  EXPECT_FALSE(j.read(R"({"error":{"type":"a\u0000"}})"));
+  EXPECT_TRUE(j.read("{\"id\":\"a\xFF\x01" "b\\n\",\"type\":\"caf\xC3\xA9 \xF0\x9F\x8C\xA4\"}"));
+  EXPECT_EQ(j.type, "caf\xC3\xA9 \xF0\x9F\x8C\xA4");
+  // 255 ASCII bytes then a 2-byte character: the cut at 256 drops the whole character.
+  ASSERT_TRUE(j.read("\"" + std::string(255, 'm') + "\xC3\xA9xyz\""));
+  EXPECT_EQ(j.root_string, std::string(255, 'm'));
+}
+
+TEST(UsageJson, NegativeZeroIsZero) {
+  std::cout << "checks: -0 counts as 0, as a document parser reads it; -0.0 is not a count\n";
+  EXPECT_EQ(read_ok(R"({"usage":{"output_tokens":-0}})").usage.output_tokens, 0);
+  EXPECT_EQ(read_ok(R"({"usage":{"output_tokens":-0.0}})").usage.output_tokens, std::nullopt);
 }
 
 TEST(UsageJson, LongStringsAreCut) {

@@ -4,6 +4,7 @@
 
 #include <iostream>
 #include <cstring>
+#include <memory>
 #include <random>
 #include <sstream>
 #include <string>
@@ -106,18 +107,26 @@ std::string describe(const usage_result& r) {
   return out.str();
 }
 
+// Each piece is fed from its own buffer of exactly its size, so that a read
+// past a piece's end is a read past an allocation (caught by the sanitizer run).
+void feed_copy(usage_tap& tap, std::string_view piece) {
+  const std::unique_ptr<char[]> copy(new char[piece.size() ? piece.size() : 1]);
+  std::memcpy(copy.get(), piece.data(), piece.size());
+  tap.feed({copy.get(), piece.size()});
+}
+
 usage_result tap_all(body_kind kind, std::string_view body, std::size_t piece = 0) {
   usage_tap tap(kind, content_encoding::identity);
   if (piece == 0) piece = body.size() + 1;
-  for (std::size_t i = 0; i < body.size(); i += piece) tap.feed(body.substr(i, piece));
+  for (std::size_t i = 0; i < body.size(); i += piece) feed_copy(tap, body.substr(i, piece));
   tap.finish();
   return tap.result();
 }
 
 usage_result tap_split(body_kind kind, std::string_view body, std::size_t at) {
   usage_tap tap(kind, content_encoding::identity);
-  tap.feed(body.substr(0, at));
-  tap.feed(body.substr(at));
+  feed_copy(tap, body.substr(0, at));
+  feed_copy(tap, body.substr(at));
   tap.finish();
   return tap.result();
 }
@@ -348,6 +357,26 @@ TEST(UsageTap, OneTapReadsAnswerAfterAnswer) {
   }
   EXPECT_EQ(reused.buffered_bytes(), 0u);
   std::cout << "  " << n << " answers through one tap\n";
+}
+
+TEST(UsageTap, WantedEventAfterAnUnwantedOneOfSimilarName) {
+  std::cout << "checks: message_start right after a skipped message_stop (17 bytes alike) is read, at every "
+               "split; the remembered unwanted name never hides a wanted one\n";
+  const std::string stream =
+      "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n"
+      "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"model\":\"claude-opus-4-5\","
+      "\"usage\":{\"input_tokens\":5,\"output_tokens\":1}}}\n\n"
+      "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n"
+      "event: message_delta\ndata: {\"type\":\"message_delta\",\"usage\":{\"output_tokens\":7}}\n\n";
+  usage_result expected;
+  expected.model = "claude-opus-4-5";
+  expected.input_tokens = 5;
+  expected.output_tokens = 7;
+  expected.saw_usage = true;
+  EXPECT_EQ(tap_all(body_kind::sse, stream), expected) << describe(tap_all(body_kind::sse, stream));
+  for (std::size_t at = 0; at <= stream.size(); ++at) {
+    ASSERT_EQ(tap_split(body_kind::sse, stream, at), expected) << "split at " << at;
+  }
 }
 
 TEST(UsageTap, OtherBodiesAreIgnored) {
