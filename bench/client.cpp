@@ -254,6 +254,22 @@ struct conn {
 
 int epfd = -1;
 
+enum class sent { done, blocked, failed };
+
+// Sends what is left of the request on c's socket.
+sent send_rest(conn& c, std::string_view req) {
+  while (c.out_off < req.size()) {
+    ssize_t n = ::send(c.fd, req.data() + c.out_off, req.size() - c.out_off, MSG_NOSIGNAL);
+    if (n > 0) {
+      c.out_off += std::size_t(n);
+      continue;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EINPROGRESS || errno == ENOTCONN)) return sent::blocked;
+    return sent::failed;
+  }
+  return sent::done;
+}
+
 void watch_fd(int fd, bool want_out, int op) {
   epoll_event ev{};
   ev.events = EPOLLIN | (want_out ? EPOLLOUT : 0u);
@@ -283,20 +299,9 @@ int run_ttfb(const options& o) {
     c.first_at = 0;
   };
   auto try_send = [&](conn& c) -> bool {
-    while (c.out_off < req.size()) {
-      ssize_t n = ::send(c.fd, req.data() + c.out_off, req.size() - c.out_off, MSG_NOSIGNAL);
-      if (n > 0) {
-        c.out_off += std::size_t(n);
-        continue;
-      }
-      if (n < 0 && (errno == EAGAIN || errno == EINPROGRESS || errno == ENOTCONN)) {
-        watch_fd(c.fd, true, EPOLL_CTL_MOD);
-        return true;
-      }
-      return false;
-    }
-    watch_fd(c.fd, false, EPOLL_CTL_MOD);
-    return true;
+    const auto r = send_rest(c, req);
+    if (r != sent::failed) watch_fd(c.fd, r == sent::blocked, EPOLL_CTL_MOD);
+    return r != sent::failed;
   };
   auto open_conn = [&]() -> bool {
     int fd = connect_to(o.port);
@@ -419,17 +424,9 @@ int run_streams(const options& o) {
     --open;
   };
   auto try_send = [&](conn& c) -> bool {
-    while (c.out_off < req.size()) {
-      ssize_t n = ::send(c.fd, req.data() + c.out_off, req.size() - c.out_off, MSG_NOSIGNAL);
-      if (n > 0) {
-        c.out_off += std::size_t(n);
-        continue;
-      }
-      if (n < 0 && (errno == EAGAIN || errno == EINPROGRESS || errno == ENOTCONN)) return true;
-      return false;
-    }
-    watch_fd(c.fd, false, EPOLL_CTL_MOD);
-    return true;
+    const auto r = send_rest(c, req);
+    if (r == sent::done) watch_fd(c.fd, false, EPOLL_CTL_MOD);
+    return r != sent::failed;
   };
 
   std::vector<epoll_event> evs(1024);

@@ -16,7 +16,7 @@
 #   BENCH_NICE         nice value of the benchmark's processes as root (default -10)
 #   BENCH_RT=0         latency runs at the normal policy instead of SCHED_FIFO (root)
 #   BENCH_TAP_REPEATS  pairs of runs of the usage tap on/off comparison (default 12; 0: skip it)
-#   BENCH_TAP_ONLY=1   only that comparison (about a minute): prints its table, report left alone
+#   BENCH_TAP_ONLY=1   only that comparison (about 2 minutes): prints its table, report left alone
 #
 # Installs nginx, wrk (and Google Benchmark's headers) from Debian with apt-get
 # when they are missing and the script runs as root. Needs 2 cores: the load

@@ -23,8 +23,20 @@ using proxy::local_request;
 using proxy::local_response;
 using key_ptr = std::shared_ptr<const auth::key_record>;
 
-constexpr std::string_view endpoint_list =
-    "/key/generate, /key/info, /key/list, /key/update, /key/delete, /spend/logs, /spend/report";
+struct endpoint {
+  std::string_view path;
+  std::string_view method;
+};
+constexpr endpoint endpoints_table[] = {
+    {"/key/generate", "POST"}, {"/key/info", "GET"},    {"/key/list", "GET"},       {"/key/update", "POST"},
+    {"/key/delete", "POST"},   {"/spend/logs", "GET"}, {"/spend/report", "GET"},
+};
+
+std::string endpoint_list() {
+  std::string out;
+  for (const auto& e : endpoints_table) out += (out.empty() ? "" : ", ") + std::string(e.path);
+  return out;
+}
 
 local_response fail(const problem& p) { return {shape_of(p.kind).status, error_body(p.kind, p.message)}; }
 local_response ok(std::string body) { return {200, std::move(body)}; }
@@ -129,18 +141,10 @@ local_response admin_api::dispatch(const local_request& req) {
   if (path.starts_with("/key/"sv) && !caller.is_master)
     return fail({gateway_error::forbidden, "managing keys needs the master key"});
 
-  struct endpoint {
-    std::string_view path;
-    std::string_view method;
-  };
-  static constexpr endpoint table[] = {
-      {"/key/generate", "POST"}, {"/key/info", "GET"},    {"/key/list", "GET"},       {"/key/update", "POST"},
-      {"/key/delete", "POST"},   {"/spend/logs", "GET"}, {"/spend/report", "GET"},
-  };
   const endpoint* ep = nullptr;
-  for (const auto& e : table)
+  for (const auto& e : endpoints_table)
     if (e.path == path) ep = &e;
-  if (!ep) return fail(not_found("no such admin endpoint; the endpoints are " + std::string(endpoint_list)));
+  if (!ep) return fail(not_found("no such admin endpoint; the endpoints are " + endpoint_list()));
   if (req.method != ep->method)
     return fail({gateway_error::method_not_allowed, std::string(ep->path) + " needs " + std::string(ep->method)});
 

@@ -182,10 +182,7 @@ key_page key_service::list(paging p) {
   key_page out;
   out.page = p;
   out.keys = store_.list_keys(p.probe());
-  if (std::int64_t(out.keys.size()) > p.size) {
-    out.keys.resize(std::size_t(p.size));
-    out.has_more = true;
-  }
+  out.has_more = p.trim(out.keys);
   return out;
 }
 

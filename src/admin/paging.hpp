@@ -19,6 +19,14 @@ struct paging {
 
   // One row more than the page, so that the caller can tell whether more follow.
   store::page probe() const { return {(page - 1) * size, size + 1}; }
+
+  // Rows read with probe(): cuts the extra one off; true when it was there.
+  template <class Rows>
+  bool trim(Rows& rows) const {
+    if (std::int64_t(rows.size()) <= size) return false;
+    rows.resize(std::size_t(size));
+    return true;
+  }
 };
 
 // Either argument may be absent (default). Anything but a whole number in range is

@@ -80,10 +80,17 @@ json::object spend_object(const usage::spend_record& r) {
   return o;
 }
 
-void add_paging(json::object& o, const paging& p, bool has_more) {
+// {"<name>": [rows as objects], "page": n, "size": n, "has_more": bool}
+template <class Rows, class ToObject>
+std::string page_json(const char* name, const Rows& rows, ToObject to_object, const paging& p, bool has_more) {
+  json::array items;
+  for (const auto& r : rows) items.emplace_back(to_object(r));
+  json::object o;
+  o[name] = std::move(items);
   o["page"] = p.page;
   o["size"] = p.size;
   o["has_more"] = has_more;
+  return json::serialize(o);
 }
 
 }  // namespace
@@ -106,14 +113,7 @@ std::string key_info_json(const auth::key_record& rec, double spend_usd) {
   return json::serialize(o);
 }
 
-std::string key_list_json(const key_page& p) {
-  json::array keys;
-  for (const auto& r : p.keys) keys.emplace_back(key_object(r));
-  json::object o;
-  o["keys"] = std::move(keys);
-  add_paging(o, p.page, p.has_more);
-  return json::serialize(o);
-}
+std::string key_list_json(const key_page& p) { return page_json("keys", p.keys, key_object, p.page, p.has_more); }
 
 std::string revoke_json(const revoke_outcome& r) {
   json::array deleted, missing;
@@ -125,15 +125,8 @@ std::string revoke_json(const revoke_outcome& r) {
   return json::serialize(o);
 }
 
-std::string spend_row_json(const usage::spend_record& r) { return json::serialize(spend_object(r)); }
-
 std::string spend_logs_json(const spend_page& p) {
-  json::array rows;
-  for (const auto& r : p.rows) rows.emplace_back(spend_object(r));
-  json::object o;
-  o["logs"] = std::move(rows);
-  add_paging(o, p.page, p.has_more);
-  return json::serialize(o);
+  return page_json("logs", p.rows, spend_object, p.page, p.has_more);
 }
 
 std::string spend_report_json(const spend_report& r) {

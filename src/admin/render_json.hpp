@@ -24,9 +24,8 @@ std::string key_list_json(const key_page& p);
 // {"deleted_keys": [key ids], "not_found": [ids or display prefixes]}
 std::string revoke_json(const revoke_outcome& r);
 
-// The spend_record fields by name; started_at with milliseconds, cost_usd null when unknown.
-std::string spend_row_json(const usage::spend_record& r);
-// {"logs": [...], "page": n, "size": n, "has_more": bool}
+// {"logs": [rows: the spend_record fields by name; started_at with milliseconds,
+// cost_usd null when unknown], "page": n, "size": n, "has_more": bool}
 std::string spend_logs_json(const spend_page& p);
 // {"group_by": …, "rows": [{"group", "requests", token sums, "cost_usd", "unpriced_requests"}], "totals": {…}}
 std::string spend_report_json(const spend_report& r);

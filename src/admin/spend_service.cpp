@@ -78,10 +78,7 @@ spend_page spend_logs(store::store& st, const spend_logs_query& q) {
   spend_page out;
   out.page = q.page;
   out.rows = st.spend_logs(q.filter, q.page.probe());
-  if (std::int64_t(out.rows.size()) > q.page.size) {
-    out.rows.resize(std::size_t(q.page.size));
-    out.has_more = true;
-  }
+  out.has_more = q.page.trim(out.rows);
   return out;
 }
 

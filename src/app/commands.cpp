@@ -32,6 +32,15 @@ int run_on_store(const std::string& config_file, const std::function<int(const c
   }
 }
 
+void store_command_options(CLI::App* cmd, std::string& config_file, bool& json, const std::string& json_help) {
+  cmd->add_option("-c,--config", config_file, "YAML config file (its store.sqlite); default: the embedded defaults");
+  cmd->add_flag("--json", json, json_help);
+}
+
+void optional_text(CLI::App* cmd, const std::string& name, std::optional<std::string>& out, const std::string& help) {
+  cmd->add_option_function<std::string>(name, [&out](const std::string& v) { out = v; }, help);
+}
+
 int report_problem(const admin::problem& p) {
   std::cerr << "passgate: " << p.message << "\n";
   return p.kind == gateway_error::not_found ? 1 : 2;

@@ -2,6 +2,7 @@
 #include <CLI/App.hpp>
 
 #include <functional>
+#include <optional>
 #include <string>
 
 namespace passgate::config {
@@ -29,6 +30,11 @@ void add_spend(CLI::App& app);  // spend_command.cpp
 // config (the defaults when config_file is empty), opens its store and runs f,
 // whose result is the exit code. A bad config is 2; a store error is 1.
 int run_on_store(const std::string& config_file, const std::function<int(const config::config&, store::store&)>& f);
+// The options every store command takes: -c/--config and --json (`json_help`
+// says what --json prints instead).
+void store_command_options(CLI::App* cmd, std::string& config_file, bool& json, const std::string& json_help);
+// An option whose value, when given, is kept as text for the admin parsers.
+void optional_text(CLI::App* cmd, const std::string& name, std::optional<std::string>& out, const std::string& help);
 // Prints "passgate: <message>" to stderr; returns the exit code for it: 1 for an
 // unknown key, 2 for bad input.
 int report_problem(const admin::problem& p);

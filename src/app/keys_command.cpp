@@ -37,13 +37,8 @@ struct target_options {
   std::vector<std::string> keys;  // key ids or full keys
 };
 
-void optional_text(CLI::App* cmd, const std::string& name, std::optional<std::string>& out, const std::string& help) {
-  cmd->add_option_function<std::string>(name, [&out](const std::string& v) { out = v; }, help);
-}
-
 void common_options(CLI::App* cmd, std::string& config_file, bool& json) {
-  cmd->add_option("-c,--config", config_file, "YAML config file (its store.sqlite); default: the embedded defaults");
-  cmd->add_flag("--json", json, "print the admin API's JSON instead of text");
+  store_command_options(cmd, config_file, json, "print the admin API's JSON instead of text");
 }
 
 // ---- option text → key_fields (the API's field names in problems) ----

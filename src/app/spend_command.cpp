@@ -16,13 +16,8 @@ struct spend_options {
   admin::spend_args args;
 };
 
-void optional_text(CLI::App* cmd, const std::string& name, std::optional<std::string>& out, const std::string& help) {
-  cmd->add_option_function<std::string>(name, [&out](const std::string& v) { out = v; }, help);
-}
-
 void filter_options(CLI::App* cmd, spend_options& o) {
-  cmd->add_option("-c,--config", o.config_file, "YAML config file (its store.sqlite); default: the embedded defaults");
-  cmd->add_flag("--json", o.json, "print the admin API's JSON instead of a table");
+  store_command_options(cmd, o.config_file, o.json, "print the admin API's JSON instead of a table");
   optional_text(cmd, "--key-id", o.args.key_id, "only this key's requests");
   optional_text(cmd, "--model", o.args.model, "only this model");
   optional_text(cmd, "--credential", o.args.credential, "only this credential label (oauth, byok, bearer, server, none)");

@@ -41,7 +41,6 @@ void watchdog::add(watched* w) {
   w->next_ = head_;
   if (head_) head_->prev_ = w;
   head_ = w;
-  ++size_;
 }
 
 void watchdog::remove(watched* w) {
@@ -49,7 +48,6 @@ void watchdog::remove(watched* w) {
   else if (head_ == w) head_ = w->next_;
   if (w->next_) w->next_->prev_ = w->prev_;
   w->prev_ = w->next_ = nullptr;
-  --size_;
 }
 
 }  // namespace passgate

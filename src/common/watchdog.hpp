@@ -47,7 +47,6 @@ class watchdog {
   void remove(watched* w);
   // Called on this thread when the process starts draining.
   void drain();
-  std::size_t size() const { return size_; }
 
  private:
   void arm();
@@ -55,7 +54,6 @@ class watchdog {
   asio::steady_timer timer_;
   clock::duration tick_;
   watched* head_ = nullptr;
-  std::size_t size_ = 0;
   bool stopped_ = false;
 };
 

@@ -4,6 +4,8 @@
 
 #include <boost/beast/http/status.hpp>
 
+#include "common/headers.hpp"
+
 namespace passgate::http {
 
 std::string_view reason_phrase(int status) {
@@ -39,7 +41,7 @@ void build_local_response(std::string& out, int status, std::string_view content
   out.append("content-length: ");
   append_number(out, body.size());
   out.append("\r\n");
-  if (!request_id.empty()) append_header(out, "x-passgate-request-id", request_id);
+  if (!request_id.empty()) append_header(out, hdr::x_passgate_request_id, request_id);
   if (close) out.append("connection: close\r\n");
   out.append("\r\n");
   out.append(body);

@@ -53,15 +53,19 @@ struct rule_state {
 
 }  // namespace
 
-bool is_api_key_authorization(std::string_view v) {
-  v = hdr::trim(v);
-  return hdr::istarts_with(v, "bearer "sv) && strip_bearer(v).starts_with("sk-ant-api"sv);
+namespace {
+
+// Whether an Authorization value is "Bearer <token>" with the token starting
+// with `token_prefix`; `token` is strip_bearer(v), passed in when known.
+bool is_bearer_with(std::string_view v, std::string_view token, std::string_view token_prefix) {
+  return hdr::istarts_with(hdr::trim(v), "bearer "sv) && token.starts_with(token_prefix);
 }
 
-bool is_oauth_authorization(std::string_view v) {
-  v = hdr::trim(v);
-  return hdr::istarts_with(v, "bearer "sv) && strip_bearer(v).starts_with("sk-ant-oat"sv);
-}
+}  // namespace
+
+bool is_api_key_authorization(std::string_view v) { return is_bearer_with(v, strip_bearer(v), "sk-ant-api"sv); }
+
+bool is_oauth_authorization(std::string_view v) { return is_bearer_with(v, strip_bearer(v), "sk-ant-oat"sv); }
 
 void apply_credential_rule(std::span<const header_view> in, const route_policy& route,
                            const key_lookup& lookup, policy_result& out) {
@@ -149,8 +153,9 @@ void apply_credential_rule(std::span<const header_view> in, const route_policy& 
       if (is_placeholder(token) || consume_gateway_key(token, false)) continue;
       if (client_credential_dropped) continue;
       ++st.authorization_count;
-      st.oauth_forwarded |= is_oauth_authorization(h.value);
-      st.api_key_bearer_forwarded |= is_api_key_authorization(h.value);
+      // The token is already stripped: the labels need only the scheme checked.
+      st.oauth_forwarded |= is_bearer_with(h.value, token, "sk-ant-oat"sv);
+      st.api_key_bearer_forwarded |= is_bearer_with(h.value, token, "sk-ant-api"sv);
       out.headers.push_back(h);
       continue;
     }

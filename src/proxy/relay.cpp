@@ -7,7 +7,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <boost/asio/write.hpp>
 #include <boost/beast/http/error.hpp>
 
 #include "common/headers.hpp"
@@ -78,6 +77,15 @@ void session::apply_usage() {
   }
 }
 
+// The answer cannot be finished: the row keeps what the tap saw, and the
+// connections go.
+void session::abandon_response(int status, std::string_view outcome) {
+  close_upstream();
+  unwatch_client();
+  apply_usage();
+  finish_record(status, outcome);
+}
+
 void session::close_upstream() {
   if (up_) {
     up_->close();
@@ -87,7 +95,6 @@ void session::close_upstream() {
 
 void session::release_upstream(route_runtime& rt) {
   if (!up_) return;
-  ++up_->requests;
   w_.pool.put(rt.index, std::move(up_));
 }
 
@@ -312,7 +319,7 @@ awaitable<session::next> session::relay(route_runtime& rt, std::string_view rest
   head_.push_back(' ');
   head_.append(target_);
   head_.append(" HTTP/1.1\r\n");
-  http::append_header(head_, "host", rt.host_header);
+  http::append_header(head_, hdr::host, rt.host_header);
   for (const auto& h : policy_.headers) http::append_header(head_, h.name, h.value);
   if (req_->chunked()) {
     head_.append("transfer-encoding: chunked\r\n");
@@ -398,18 +405,12 @@ awaitable<session::next> session::relay_response(route_runtime& rt) {
 
   for (;;) {
     if (ec) {  // the upstream's body framing broke: cut the client off
-      close_upstream();
-      unwatch_client();
-      apply_usage();
-      finish_record(status, "upstream_error");
+      abandon_response(status, "upstream_error");
       co_return next::close;
     }
     if (!out_.empty()) {
       if (auto wec = co_await write_client()) {
-        close_upstream();
-        unwatch_client();
-        apply_usage();
-        finish_record(status, "client_closed");
+        abandon_response(status, "client_closed");
         co_return next::close;
       }
       if (first) {
@@ -432,10 +433,7 @@ awaitable<session::next> session::relay_response(route_runtime& rt) {
       continue;
     }
     if (rec) {
-      close_upstream();
-      unwatch_client();
-      apply_usage();
-      finish_record(status, client_gone_ ? "client_closed" : "upstream_error");
+      abandon_response(status, client_gone_ ? "client_closed" : "upstream_error");
       co_return next::close;
     }
     up_in_.commit(n);

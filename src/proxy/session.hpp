@@ -67,6 +67,7 @@ class session : public watched, public std::enable_shared_from_this<session> {
   awaitable<next> relay_response(route_runtime& rt);
   void frame_views(bool chunked, bool final_chunk);
   void feed_tap();
+  void abandon_response(int status, std::string_view outcome);
   void apply_usage();
   void watch_client();
   void unwatch_client();

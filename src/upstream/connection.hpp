@@ -19,7 +19,6 @@ class connection {
   explicit connection(asio::io_context& ioc) : plain_(ioc) {}
   connection(asio::io_context& ioc, asio::ssl::context& ctx) : plain_(ioc), tls_(std::in_place, ioc, ctx) {}
 
-  bool is_tls() const { return tls_.has_value(); }
   tcp::socket& socket() { return tls_ ? tls_->next_layer() : plain_; }
   asio::ssl::stream<tcp::socket>* tls() { return tls_ ? &*tls_ : nullptr; }
 
@@ -48,7 +47,6 @@ class connection {
   bool idle_and_open();
 
   clock::time_point idle_since{};
-  std::size_t requests = 0;
 
  private:
   tcp::socket plain_;  // unused when tls_ holds its own

@@ -17,7 +17,6 @@ class pool {
   // An idle connection known to be open, most recently used first; or null.
   connection_ptr take(std::size_t upstream);
   void put(std::size_t upstream, connection_ptr c);
-  std::size_t idle_count(std::size_t upstream) const { return idle_[upstream].size(); }
   void clear() { for (auto& q : idle_) q.clear(); }
 
  private:

@@ -28,10 +28,6 @@ void apply_usage(const usage_counts& c, usage_result& out) {
   set_count(out.cache_creation_1h_input_tokens, c.cache_creation_1h_input_tokens, out);
 }
 
-void assign_capped(std::string& field, std::string_view value, std::size_t cap) {
-  field.assign(value.substr(0, cap));
-}
-
 }  // namespace
 
 bool is_usage_event(std::string_view name) {
@@ -43,12 +39,12 @@ bool apply_stream_event(std::string_view name, std::string_view data, usage_resu
   if (!event.read(data) || event.kind != usage_json::root::object) return false;
   const std::string_view type = name.empty() ? std::string_view(event.type) : name;
   if (type == "message_start") {
-    if (event.has_message_model) assign_capped(out.model, event.message_model, usage_result::max_model_chars);
+    if (event.has_message_model) out.model = event.message_model;
     apply_usage(event.message_usage, out);
   } else if (type == "message_delta") {
     apply_usage(event.usage, out);
   } else if (type == "error") {
-    if (event.has_error_type) assign_capped(out.error_type, event.error_type, usage_result::max_error_type_chars);
+    if (event.has_error_type) out.error_type = event.error_type;
   }
   return true;
 }
@@ -73,14 +69,12 @@ bool apply_answer_member(std::string_view key, std::string_view raw_value, usage
   if (!value.read(raw_value)) return false;
   using root = usage_json::root;
   if (key == "model") {
-    if (value.kind == root::string) assign_capped(out.model, value.root_string, usage_result::max_model_chars);
+    if (value.kind == root::string) out.model = value.root_string;
   } else if (key == "usage") {
     if (value.kind == root::object) apply_usage(value.counts, out);
   } else if (key == "error") {
     // {"type":"overloaded_error","message":"…"}
-    if (value.kind == root::object && !value.type.empty()) {
-      assign_capped(out.error_type, value.type, usage_result::max_error_type_chars);
-    }
+    if (value.kind == root::object && !value.type.empty()) out.error_type = value.type;
   } else if (key == "input_tokens") {
     set_count(out.input_tokens, value.root_count, out);
   }

@@ -1,24 +1,11 @@
 #include "usage/content_type.hpp"
 
-#include <algorithm>
-#include <cctype>
+#include "common/headers.hpp"
 
 namespace passgate::usage {
-namespace {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  return std::ranges::equal(a, b, [](unsigned char x, unsigned char y) {
-    return std::tolower(x) == std::tolower(y);
-  });
-}
-
-}  // namespace
+using hdr::iequals;
+using hdr::trim;
 
 body_kind kind_from_content_type(std::string_view content_type) {
   const auto media_type = trim(content_type.substr(0, content_type.find(';')));

@@ -5,8 +5,6 @@
 namespace passgate::usage {
 namespace {
 
-constexpr std::size_t kept_capacity = 4096;
-
 bool is_space(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
 
 // Characters of a number or of true, false, null.
@@ -106,7 +104,7 @@ void json_scanner::feed(std::string_view bytes) {
   if (phase_ == phase::key) {
     keep_key({mark, static_cast<std::size_t>(end - mark)});
   } else if (capturing_) {
-    keep_value({mark, static_cast<std::size_t>(end - mark)});
+    value_.append({mark, static_cast<std::size_t>(end - mark)});
   }
 }
 
@@ -177,35 +175,19 @@ void json_scanner::keep_key(std::string_view bytes) {
   }
 }
 
-void json_scanner::keep_value(std::string_view bytes) {
-  if (truncated_) return;
-  if (value_.capacity() < 256) value_.reserve(256);  // a usage object: one allocation, not five
-  const auto room = max_value_bytes - value_.size();
-  if (bytes.size() > room) {
-    value_.append(bytes.substr(0, room));
-    truncated_ = true;
-  } else {
-    value_.append(bytes);
-  }
-}
-
 // The value that began at `mark` in this piece (or earlier) ends before `last`.
 void json_scanner::end_member(const char* mark, const char* last) {
   if (capturing_) {
-    keep_value({mark, static_cast<std::size_t>(last - mark)});
-    listener_.on_member(key_, value_, truncated_);
+    value_.append({mark, static_cast<std::size_t>(last - mark)});
+    listener_.on_member(key_, value_.view(), value_.truncated());
   }
   forget_value();
   phase_ = phase::comma_or_end;
 }
 
 void json_scanner::forget_value() {
-  capturing_ = truncated_ = false;
-  if (value_.capacity() > kept_capacity) {
-    std::string().swap(value_);
-  } else {
-    value_.clear();
-  }
+  capturing_ = false;
+  value_.clear();
 }
 
 }  // namespace passgate::usage

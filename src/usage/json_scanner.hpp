@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "usage/capped_text.hpp"
+
 namespace passgate::usage {
 
 class json_member_listener {
@@ -57,7 +59,6 @@ class json_scanner {
 
   void step(char c);
   void keep_key(std::string_view bytes);
-  void keep_value(std::string_view bytes);
   void end_member(const char* mark, const char* last);
   void forget_value();
 
@@ -69,8 +70,7 @@ class json_scanner {
   std::string key_;
   bool key_too_long_ = false;
   bool capturing_ = false;  // the current value is wanted
-  bool truncated_ = false;
-  std::string value_;
+  capped_text<max_value_bytes, 256> value_;  // 256: a usage object in one allocation
 };
 
 }  // namespace passgate::usage

@@ -9,8 +9,6 @@ namespace {
 
 // A field name longer than this is none of event, data, id, retry.
 constexpr std::size_t max_field_name = 8;
-// After a large event, don't keep its buffer's capacity for the rest of the stream.
-constexpr std::size_t kept_capacity = 4096;
 
 }  // namespace
 
@@ -196,20 +194,12 @@ void sse_reader::end_value() {
 }
 
 void sse_reader::append_data(std::string_view piece) {
-  if (!keep_data_ || truncated_) return;
-  if (data_.capacity() < 1024) data_.reserve(1024);  // a message_start: one allocation
-  const auto room = max_event_bytes - data_.size();
-  if (piece.size() > room) {
-    data_.append(piece.substr(0, room));
-    truncated_ = true;
-  } else {
-    data_.append(piece);
-  }
+  if (keep_data_) data_.append(piece);
 }
 
 void sse_reader::dispatch() {
   if (has_data_ && keep_data_ && !name_too_long_ && listener_.wants_event(event_name_)) {
-    listener_.on_event(event_name_, data_, truncated_);
+    listener_.on_event(event_name_, data_.view(), data_.truncated());
   }
   forget_event();
 }
@@ -217,12 +207,8 @@ void sse_reader::dispatch() {
 void sse_reader::forget_event() {
   event_name_.clear();
   name_known_ = name_too_long_ = wanted_ = false;
-  has_data_ = keep_data_ = truncated_ = false;
-  if (data_.capacity() > kept_capacity) {
-    std::string().swap(data_);
-  } else {
-    data_.clear();
-  }
+  has_data_ = keep_data_ = false;
+  data_.clear();
 }
 
 }  // namespace passgate::usage

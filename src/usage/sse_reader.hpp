@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "usage/capped_text.hpp"
+
 namespace passgate::usage {
 
 class sse_listener {
@@ -74,8 +76,7 @@ class sse_reader {
   bool wanted_ = false;      // listener's answer for event_name_
   bool has_data_ = false;
   bool keep_data_ = false;
-  bool truncated_ = false;
-  std::string data_;
+  capped_text<max_event_bytes, 1024> data_;  // 1024: a message_start in one allocation
 
   bool unknown_field_ = false;
 

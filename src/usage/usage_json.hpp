@@ -11,6 +11,8 @@
 #include <string>
 #include <string_view>
 
+#include "usage/usage_result.hpp"
+
 namespace passgate::usage {
 
 // The token counts of one `usage` object.
@@ -27,9 +29,10 @@ struct usage_json {
   enum class root { none, object, string, count, other };
   root kind = root::none;
 
-  // Strings longer than their cap are cut (type: not one the tap knows).
-  static constexpr std::size_t max_model_chars = 256;
-  static constexpr std::size_t max_short_chars = 64;
+  // Strings longer than their cap are cut on a character boundary (a type that
+  // long is not one the tap knows): the caps of the usage_result they go to.
+  static constexpr std::size_t max_model_chars = usage_result::max_model_chars;
+  static constexpr std::size_t max_short_chars = usage_result::max_error_type_chars;
 
   std::string type;           // "type" (an event's type)
   std::string message_model;  // "message"."model" (message_start)

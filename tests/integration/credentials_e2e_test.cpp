@@ -76,7 +76,8 @@ TEST_F(credentials, server_key_when_the_caller_brings_none) {
   expect_no_gateway_key_upstream();
   expect_log_has("cred=server key=master");
   say("a gateway key in x-api-key and in Authorization: both consumed, server key sent");
-  post({{"x-api-key", master}, {"authorization", "bearer " + alice}});
+  ASSERT_EQ(post({{"x-api-key", master}, {"authorization", "bearer " + alice}}).status, 200);
+  ASSERT_EQ(up.requests().size(), 2u);  // this request, not the first, is the one looked at
   auto got = up.last_request();
   EXPECT_EQ(got.all("x-api-key"), std::vector<std::string>{server_key});
   EXPECT_FALSE(got.has("authorization"));
@@ -171,6 +172,7 @@ TEST_F(credentials, secrets_never_reach_the_log) {
   post({{"x-passgate-key", master}});
   post({{"x-passgate-key", "sk-pg-unknownkey0000000000000000000000000000000"}});
   say("no key, token or server key text appears in the log");
+  expect_log_has("cred=server key=master");  // the log holds the requests' lines
   auto log = gw->log();
   for (const auto& s : {master, alice, oauth_token, byok_key, server_key, std::string("unknownkey000")})
     EXPECT_EQ(log.find(s), std::string::npos) << s;

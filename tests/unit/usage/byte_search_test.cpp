@@ -55,6 +55,10 @@ TEST(ByteSearch, FiveBytesAndHighBitBytes) {
   EXPECT_EQ(find_json_special(s), s.data() + 33);
   s[20] = '{';
   EXPECT_EQ(find_json_special(s), s.data() + 20);
+  for (const char c : {'"', '}', '['}) {
+    s[7] = c;
+    EXPECT_EQ(find_json_special(s), s.data() + 7) << c;
+  }
 }
 
 TEST(ByteSearch, SameBytesAtEveryLengthAndMismatch) {

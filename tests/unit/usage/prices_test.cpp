@@ -1,5 +1,7 @@
 #include "usage/prices.hpp"
 
+#include "usage/default_prices.hpp"
+
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -60,6 +62,7 @@ TEST(Prices, EmbeddedTableIsTheConfigFile) {
   text << file.rdbuf();
   const auto from_file = price_table::from_json(text.str());
   EXPECT_EQ(from_file.size(), price_table::load_default().size());
+  EXPECT_EQ(default_prices_json(), text.str());
 }
 
 TEST(Prices, PlainCost) {
