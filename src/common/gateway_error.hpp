@@ -17,6 +17,8 @@ enum class gateway_error {
   method_not_allowed,
   body_too_large,
   headers_too_large,
+  not_implemented,      // a transfer coding the gateway does not implement
+  request_timeout,      // the client took too long to send the request head
   upstream_unreachable,  // connect refused, DNS, TLS failure, reset
   upstream_timeout,      // upstream silent past its deadline
   upstream_bad_response, // upstream sent something that is not HTTP

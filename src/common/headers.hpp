@@ -5,6 +5,12 @@
 
 namespace passgate::hdr {
 
+// One header field as received: views into the message's own storage.
+struct field {
+  std::string_view name;
+  std::string_view value;
+};
+
 using namespace std::string_view_literals;
 
 // Credentials.

@@ -36,6 +36,14 @@ void watchdog::drain() {
   }
 }
 
+void watchdog::cut() {
+  for (watched* w = head_; w;) {
+    watched* next = w->next_;
+    w->on_cut();
+    w = next;
+  }
+}
+
 void watchdog::add(watched* w) {
   w->prev_ = nullptr;
   w->next_ = head_;

@@ -27,8 +27,12 @@ class watched {
   virtual void on_drain() = 0;
   // Every tick, for slow work that need not happen per request.
   virtual void on_tick() {}
+  // The grace period is over: end whatever is in flight now, through the usual
+  // error paths, so that every request is still logged and recorded.
+  virtual void on_cut() = 0;
 
   void expire_after(clock::duration d) { deadline_ = clock::now() + d; }
+  void expire_at(clock::time_point t) { deadline_ = t; }
   void disarm() { deadline_ = clock::time_point::max(); }
 
  private:
@@ -47,6 +51,8 @@ class watchdog {
   void remove(watched* w);
   // Called on this thread when the process starts draining.
   void drain();
+  // Called on this thread when the grace period is over.
+  void cut();
 
  private:
   void arm();

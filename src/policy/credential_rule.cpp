@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <optional>
 
 namespace passgate::policy {
 namespace {
@@ -47,6 +48,10 @@ struct rule_state {
   // Provider credentials that will be forwarded.
   int api_key_count = 0;
   int authorization_count = 0;
+  // The first value of each provider credential header: a second, different one
+  // is refused (which would the provider use?), an identical one is not sent twice.
+  std::optional<std::string_view> first_api_key;
+  std::optional<std::string_view> first_authorization;
   bool oauth_forwarded = false;
   bool api_key_bearer_forwarded = false;  // Authorization: Bearer sk-ant-api…
 };
@@ -116,6 +121,25 @@ void apply_credential_rule(std::span<const header_view> in, const route_policy& 
     return true;
   };
 
+  // True when this is the first value of a credential header, or repeats it
+  // (then it is skipped: nothing below sees it twice); a different value fails.
+  bool repeated = false;
+  auto same_as_first = [&](std::optional<std::string_view>& first, std::string_view value,
+                           std::string_view header) {
+    repeated = false;
+    value = hdr::trim(value);
+    if (!first) {
+      first = value;
+      return true;
+    }
+    if (*first == value) {
+      repeated = true;
+      return true;
+    }
+    fail(gateway_error::bad_request, "two different " + std::string(header) + " values were sent; send one");
+    return false;
+  };
+
   // Pass 1: everything but x-pass-*, which applies last.
   for (const auto& h : in) {
     if (out.error) return;
@@ -141,6 +165,8 @@ void apply_credential_rule(std::span<const header_view> in, const route_policy& 
       continue;
     }
     if (hdr::iequals(name, hdr::x_api_key)) {
+      if (!same_as_first(st.first_api_key, h.value, hdr::x_api_key)) return;
+      if (repeated) continue;
       auto key = strip_bearer(h.value);
       if (is_placeholder(key) || consume_gateway_key(key, false)) continue;
       if (client_credential_dropped) continue;
@@ -149,6 +175,8 @@ void apply_credential_rule(std::span<const header_view> in, const route_policy& 
       continue;
     }
     if (hdr::iequals(name, hdr::authorization)) {
+      if (!same_as_first(st.first_authorization, h.value, hdr::authorization)) return;
+      if (repeated) continue;
       auto token = strip_bearer(h.value);
       if (is_placeholder(token) || consume_gateway_key(token, false)) continue;
       if (client_credential_dropped) continue;

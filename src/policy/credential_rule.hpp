@@ -12,14 +12,12 @@
 
 #include "auth/key_record.hpp"
 #include "common/gateway_error.hpp"
+#include "common/headers.hpp"
 #include "policy/credential_label.hpp"
 
 namespace passgate::policy {
 
-struct header_view {
-  std::string_view name;
-  std::string_view value;
-};
+using header_view = hdr::field;
 
 enum class client_credentials_mode { forward, server_only };
 

@@ -13,6 +13,7 @@
 #include "http/parse_body.hpp"
 #include "http/wire.hpp"
 #include "policy/path_mapping.hpp"
+#include "proxy/local_errors.hpp"
 #include "proxy/session.hpp"
 #include "usage/record_usage.hpp"
 
@@ -21,24 +22,6 @@ namespace passgate::proxy {
 using namespace std::string_view_literals;
 using http::parse_body;
 
-namespace {
-
-// Named results, not temporaries inside co_await: GCC 12 destroys temporaries of
-// a conditional expression in a co_await statement twice.
-std::pair<gateway_error, std::string> body_error(const error_code& ec, std::uint64_t limit) {
-  if (ec == bhttp::error::body_limit)
-    return {gateway_error::body_too_large, "request body is larger than " + std::to_string(limit) + " bytes"};
-  return {gateway_error::bad_request, "malformed request body: " + ec.message()};
-}
-
-std::string secs_text(double s) {
-  auto t = std::to_string(s);
-  t.erase(t.find_last_not_of('0') + 1);
-  if (t.back() == '.') t.pop_back();
-  return t;
-}
-
-}  // namespace
 
 void session::frame_views(bool chunked, bool final_chunk) {
   // Chunk-size lines live in frames_, reserved up front so views into it stay put.
@@ -59,31 +42,26 @@ void session::frame_views(bool chunked, bool final_chunk) {
 }
 
 void session::feed_tap() {
-  if (!tapping_) return;
+  if (!rq_.tapping) return;
   for (auto v : views_) tap_.feed(std::string_view(static_cast<const char*>(v.data()), v.size()));
 }
 
-// What the tap saw goes into the row, whatever way the response ended.
-void session::apply_usage() {
-  if (!tapping_) return;
-  tapping_ = false;
+// What the tap saw goes into the row, whatever way the response ended. True when
+// the answer carried an error (an `event: error` in a stream, an error body).
+bool session::apply_usage() {
+  if (!rq_.tapping) return false;
+  rq_.tapping = false;
   tap_.finish();
   static const usage::price_table no_prices;
-  auto how = usage::record_usage(record_, tap_.result(), w_.gw.prices ? *w_.gw.prices : no_prices);
+  const auto& seen = tap_.result();
+  auto how = usage::record_usage(rq_.record, seen, w_.gw.prices ? *w_.gw.prices : no_prices);
   if (how == usage::pricing::unknown_model && w_.gw.prices) {
     auto n = w_.gw.stats.unknown_model_rows.fetch_add(1, std::memory_order_relaxed) + 1;
     if ((n & (n - 1)) == 0)  // 1, 2, 4, …: visible without flooding
-      spdlog::warn("no price for model '{}': cost left unknown ({} row(s) so far); add it to the prices", record_.model, n);
+      spdlog::warn("no price for model '{}': cost left unknown ({} row(s) so far); add it to the prices",
+                   rq_.record.model, n);
   }
-}
-
-// The answer cannot be finished: the row keeps what the tap saw, and the
-// connections go.
-void session::abandon_response(int status, std::string_view outcome) {
-  close_upstream();
-  unwatch_client();
-  apply_usage();
-  finish_record(status, outcome);
+  return !seen.error_type.empty();
 }
 
 void session::close_upstream() {
@@ -103,7 +81,7 @@ void session::release_upstream(route_runtime& rt) {
 // costs an epoll_ctl, so it is armed only for answers that take a while: streams
 // (at their head) and anything still running at the watchdog's next tick.
 void session::on_tick() {
-  if (awaiting_upstream_ && !watching_ && !client_gone_) watch_client();
+  if (rq_.awaiting_upstream && !watching_ && !rq_.client_gone) watch_client();
 }
 
 void session::watch_client() {
@@ -122,13 +100,13 @@ void session::watch_client() {
       return;
     }
     self->watching_ = false;
-    self->client_gone_ = true;
+    self->rq_.client_gone = true;
     if (self->up_) self->up_->cancel();
   });
 }
 
 void session::unwatch_client() {
-  awaiting_upstream_ = false;
+  rq_.awaiting_upstream = false;
   if (!watching_) return;
   watching_ = false;
   ++watch_gen_;
@@ -136,14 +114,14 @@ void session::unwatch_client() {
   client_.cancel(ec);
 }
 
-awaitable<bool> session::connect_upstream(route_runtime& rt, bool allow_pooled) {
-  up_reused_ = false;
+awaitable<std::optional<stop_reason>> session::connect_upstream(route_runtime& rt, bool allow_pooled) {
+  rq_.upstream_reused = false;
   if (allow_pooled) {
     up_ = w_.pool.take(rt.index);
     if (up_) {
-      up_reused_ = true;
+      rq_.upstream_reused = true;
       w_.gw.stats.upstream_reuses.fetch_add(1, std::memory_order_relaxed);
-      co_return true;
+      co_return std::nullopt;
     }
   }
   const auto& L = w_.gw.cfg->limits;
@@ -152,36 +130,33 @@ awaitable<bool> session::connect_upstream(route_runtime& rt, bool allow_pooled) 
   if (r.conn) {
     up_ = std::move(r.conn);
     w_.gw.stats.upstream_connects.fetch_add(1, std::memory_order_relaxed);
-    co_return true;
+    co_return std::nullopt;
   }
   w_.gw.stats.upstream_connect_failures.fetch_add(1, std::memory_order_relaxed);
-  if (timed_out_) {
-    co_await answer_local(gateway_error::upstream_timeout,
-                          "upstream did not accept a connection within " + secs_text(L.upstream_connect_timeout_s) + " s");
-  } else {
-    // The error text names the stage, never a credential.
-    co_await answer_local(gateway_error::upstream_unreachable,
-                          std::string("upstream unreachable (") + r.stage + "): " + r.ec.message());
-  }
-  co_return false;
+  if (rq_.timed_out)
+    co_return stop_reason{gateway_error::upstream_timeout,
+                          "upstream did not accept a connection within " + secs_text(L.upstream_connect_timeout_s) + " s"};
+  // The error text names the stage, never a credential.
+  co_return stop_reason{gateway_error::upstream_unreachable,
+                        std::string("upstream unreachable (") + r.stage + "): " + r.ec.message()};
 }
 
-awaitable<bool> session::send_request(route_runtime& rt) {
+awaitable<std::optional<stop_reason>> session::send_request(route_runtime& rt) {
   const auto& L = w_.gw.cfg->limits;
+  const auto limits = body_limits(L);
   const bool chunked = req_->chunked();
   error_code ec;
   views_.clear();
-  std::size_t used = parse_body(*req_, in_, ec);
+  std::size_t used = parse_body(*req_, in_, ec, limits);
   if (ec) {
-    auto [code, message] = body_error(ec, L.max_body_bytes);
-    co_await answer_local(code, message);
-    co_return false;
+    auto [code, message] = body_error(ec, L);
+    co_return stop_reason{code, std::move(message), true};
   }
 
   // The head and the body bytes already here go in one write. A pooled connection
   // that fails on it is retried once on a fresh one: nothing reached the upstream.
   for (int attempt = 0;; ++attempt) {
-    if (!co_await connect_upstream(rt, attempt == 0)) co_return false;
+    if (auto stop = co_await connect_upstream(rt, attempt == 0)) co_return stop;
     out_.clear();
     out_.push_back(asio::buffer(head_));
     frame_views(chunked, req_->is_done());
@@ -189,13 +164,10 @@ awaitable<bool> session::send_request(route_runtime& rt) {
     auto [wec, n] = co_await up_->write(pieces(out_));
     if (!wec) break;
     close_upstream();
-    if (timed_out_) {
-      co_await answer_local(gateway_error::upstream_timeout, "upstream did not take the request in time");
-      co_return false;
-    }
-    if (up_reused_ && attempt == 0) continue;
-    co_await answer_local(gateway_error::upstream_unreachable, "upstream connection failed while sending the request: " + wec.message());
-    co_return false;
+    if (rq_.timed_out) co_return stop_reason{gateway_error::upstream_timeout, "upstream did not take the request in time"};
+    if (rq_.upstream_reused && attempt == 0) continue;
+    co_return stop_reason{gateway_error::upstream_unreachable,
+                          "upstream connection failed while sending the request: " + wec.message()};
   }
   in_.consume(used);
 
@@ -204,42 +176,32 @@ awaitable<bool> session::send_request(route_runtime& rt) {
     expire_after(seconds(L.idle_timeout_s));
     auto [rec, n] = co_await client_.async_read_some(http::read_space(in_, 16384), use_tuple);
     if (rec) {
-      close_upstream();
-      if (timed_out_) {
-        co_await answer_local(gateway_error::bad_request,
-                              "request body stalled for " + secs_text(L.idle_timeout_s) + " s");
-      } else {
-        client_gone_ = true;
-        finish_record(0, "client_closed");
-      }
-      co_return false;
+      if (rq_.timed_out && !rq_.cut)
+        co_return stop_reason{gateway_error::bad_request, "request body stalled for " + secs_text(L.idle_timeout_s) + " s"};
+      rq_.client_gone = true;
+      co_return stop_reason{gateway_error::bad_request, "client closed the connection while sending the body"};
     }
     in_.commit(n);
     views_.clear();
-    used = parse_body(*req_, in_, ec);
+    used = parse_body(*req_, in_, ec, limits);
     if (ec) {
-      close_upstream();
-      auto [code, message] = body_error(ec, L.max_body_bytes);
-      co_await answer_local(code, message);
-      co_return false;
+      auto [code, message] = body_error(ec, L);
+      co_return stop_reason{code, std::move(message), true};
     }
     out_.clear();
     frame_views(chunked, req_->is_done());
     expire_after(seconds(L.upstream_idle_timeout_s));
     auto [wec, wn] = co_await up_->write(pieces(out_));
-    if (wec) {
-      close_upstream();
-      co_await answer_local(timed_out_ ? gateway_error::upstream_timeout : gateway_error::upstream_unreachable,
-                            "upstream connection failed while sending the request body");
-      co_return false;
-    }
+    if (wec)
+      co_return stop_reason{rq_.timed_out ? gateway_error::upstream_timeout : gateway_error::upstream_unreachable,
+                            "upstream connection failed while sending the request body"};
     in_.consume(used);
   }
   views_.clear();
-  co_return true;
+  co_return std::nullopt;
 }
 
-awaitable<bool> session::read_response_head() {
+awaitable<std::optional<stop_reason>> session::read_response_head() {
   const auto& L = w_.gw.cfg->limits;
   up_in_.clear();
   if (up_in_.capacity() == 0) up_in_.reserve(8192);
@@ -251,65 +213,77 @@ awaitable<bool> session::read_response_head() {
     res_->get().body().sink = &views_;
   };
   new_parser();
+  // Once the head has started, the rest of it must follow within
+  // header_timeout_s: a trickling upstream holds no request forever.
+  auto head_deadline = clock::time_point::max();
   for (;;) {
     if (up_in_.size()) {
+      if (head_deadline == clock::time_point::max()) head_deadline = clock::now() + seconds(L.header_timeout_s);
       error_code ec;
       auto n = res_->put(up_in_.data(), ec);
       up_in_.consume(n);
-      if (ec && ec != bhttp::error::need_more) {
-        close_upstream();
-        co_await answer_local(gateway_error::upstream_bad_response, "upstream sent an invalid response: " + ec.message());
-        co_return false;
-      }
+      if (ec && ec != bhttp::error::need_more)
+        co_return stop_reason{gateway_error::upstream_bad_response, "upstream sent an invalid response: " + ec.message()};
       if (res_->is_header_done()) {
         int status = res_->get().result_int();
         if (status >= 100 && status < 200 && status != 101) {  // interim: skip
           new_parser();
+          head_deadline = clock::time_point::max();
           continue;
         }
-        if (status == 101) {
-          close_upstream();
-          co_await answer_local(gateway_error::upstream_bad_response, "upstream tried to switch protocols");
-          co_return false;
-        }
-        co_return true;
+        if (status == 101) co_return stop_reason{gateway_error::upstream_bad_response, "upstream tried to switch protocols"};
+        co_return std::nullopt;
       }
     }
-    expire_after(seconds(L.upstream_idle_timeout_s));
+    expire_at(std::min(clock::now() + seconds(L.upstream_idle_timeout_s), head_deadline));
     auto [ec, n] = co_await up_->read_some(http::read_space(up_in_, 16384));
     if (ec) {
-      close_upstream();
-      if (client_gone_) {
-        finish_record(0, "client_closed");
-      } else if (timed_out_) {
-        co_await answer_local(gateway_error::upstream_timeout,
-                              "upstream sent no answer within " + secs_text(L.upstream_idle_timeout_s) + " s");
-      } else {
-        co_await answer_local(gateway_error::upstream_unreachable,
-                              "upstream closed the connection before answering: " + ec.message());
+      if (rq_.timed_out && !rq_.cut) {
+        if (head_deadline != clock::time_point::max())
+          co_return stop_reason{gateway_error::upstream_timeout,
+                                "upstream response head not complete within " + secs_text(L.header_timeout_s) + " s"};
+        co_return stop_reason{gateway_error::upstream_timeout,
+                              "upstream sent no answer within " + secs_text(L.upstream_idle_timeout_s) + " s"};
       }
-      co_return false;
+      co_return stop_reason{gateway_error::upstream_unreachable,
+                            "upstream closed the connection before answering: " + ec.message()};
     }
     up_in_.commit(n);
   }
 }
 
+awaitable<std::optional<stop_reason>> session::forward(route_runtime& rt) {
+  if (auto stop = co_await send_request(rt)) co_return stop;
+  rq_.awaiting_upstream = true;
+  co_return co_await read_response_head();
+}
+
+// Forwarding stopped before any of the answer reached the client: answer in the
+// provider's shape if the client is still there, else just end. Either way the
+// request ends in finish().
+awaitable<session::next> session::end_early(const stop_reason& why) {
+  close_upstream();
+  unwatch_client();
+  if (rq_.cut || rq_.client_gone) {
+    finish(0, rq_.failure_outcome());
+    co_return next::close;
+  }
+  co_return co_await answer_local(why.code, why.message, why.close);
+}
+
 awaitable<session::next> session::relay(route_runtime& rt, std::string_view rest) {
   const auto& req = req_->get();
-  record_.route = rt.cfg->name;
-  record_.path = std::string(policy::path_only(rest.empty() ? "/"sv : rest));
-  client_gone_ = false;
+  rq_.record.route = rt.cfg->name;
+  rq_.record.path = std::string(policy::path_only(rest.empty() ? "/"sv : rest));
 
   if (auto m = policy::map_path(rt.cfg->upstream.base_path, rest, target_); !m.ok)
     co_return co_await answer_local(gateway_error::bad_path, std::string(m.reason));
 
-  header_views_.clear();
-  for (const auto& f : req) header_views_.push_back({f.name_string(), f.value()});
   policy::apply_credential_rule(header_views_, rt.policy, w_.gw.lookup, policy_);
-  record_.credential = std::string(to_string(policy_.label));
+  rq_.record.credential = std::string(to_string(policy_.label));
   if (policy_.caller) {
-    record_.key_id = policy_.caller->key_id;
-    record_.key_alias = policy_.caller->key_alias;
+    rq_.record.key_id = policy_.caller->key_id;
+    rq_.record.key_alias = policy_.caller->key_alias;
   }
   if (policy_.error) co_return co_await answer_local(policy_.error->code, policy_.error->message);
 
@@ -332,16 +306,15 @@ awaitable<session::next> session::relay(route_runtime& rt, std::string_view rest
 
   if (policy_.expect_continue && !req_->is_done()) {
     out_.assign({asio::buffer("HTTP/1.1 100 Continue\r\n\r\n"sv)});
-    if (co_await write_client()) co_return next::close;
-    bytes_out_ = 0;
+    if (co_await write_client()) {
+      finish(0, rq_.cut ? outcome::shutdown : outcome::client_closed);
+      co_return next::close;
+    }
+    rq_.bytes_out = 0;
   }
 
-  if (!co_await send_request(rt)) co_return next::close;
-  awaiting_upstream_ = true;
-  if (!co_await read_response_head()) {
-    unwatch_client();
-    co_return next::close;
-  }
+  rq_.state = request_state::forwarding;
+  if (auto stop = co_await forward(rt)) co_return co_await end_early(*stop);
   co_return co_await relay_response(rt);
 }
 
@@ -360,6 +333,18 @@ awaitable<session::next> session::relay_response(route_runtime& rt) {
   const bool close_after = close_delimited || closing_ || !req_->keep_alive() ||
                            w_.gw.draining.load(std::memory_order_relaxed);
 
+  // The body bytes that came with the head are parsed before anything is
+  // written: an upstream whose framing is broken from the start gets the client
+  // a 502, not an empty reply.
+  error_code ec;
+  views_.clear();
+  std::size_t used = parse_body(*res_, up_in_, ec, body_limits(L));
+  if (ec) {
+    // Named, not a temporary in the co_await: GCC 12 destroys such temporaries twice.
+    const stop_reason broken{gateway_error::upstream_bad_response, "upstream sent a malformed body: " + ec.message()};
+    co_return co_await end_early(broken);
+  }
+
   head_.clear();
   http::append_status_line(head_, status, res.reason());
   std::string_view connection_tokens;
@@ -377,10 +362,10 @@ awaitable<session::next> session::relay_response(route_runtime& rt) {
     http::append_header(head_, name, f.value());
   }
   if (reframe_chunked) head_.append("transfer-encoding: chunked\r\n");
-  http::append_header(head_, hdr::x_passgate_request_id, record_.request_id);
+  http::append_header(head_, hdr::x_passgate_request_id, rq_.record.request_id);
   if (close_after) head_.append("connection: close\r\n");
   head_.append("\r\n");
-  record_.status = status;
+  rq_.state = request_state::streaming;
 
   auto header_value = [&](bhttp::field f) {
     auto it = res.find(f);
@@ -389,33 +374,29 @@ awaitable<session::next> session::relay_response(route_runtime& rt) {
   const auto kind = usage::kind_from_content_type(header_value(bhttp::field::content_type));
   if (w_.gw.cfg->usage.tap) {
     tap_.start(kind, usage::encoding_from_header(header_value(bhttp::field::content_encoding)));
-    tapping_ = true;
+    rq_.tapping = true;
   }
   if (kind == usage::body_kind::sse && !watching_) watch_client();
 
   // Head plus whatever body bytes are already here, in one write.
-  error_code ec;
-  views_.clear();
-  std::size_t used = parse_body(*res_, up_in_, ec);
   out_.clear();
   out_.push_back(asio::buffer(head_));
   frame_views(reframe_chunked, res_->is_done());
   bool first = true;
-  std::string_view outcome = status >= 400 ? "upstream_error"sv : "ok"sv;
 
   for (;;) {
-    if (ec) {  // the upstream's body framing broke: cut the client off
-      abandon_response(status, "upstream_error");
+    if (ec) {  // the upstream's body framing broke mid-answer: cut the client off
+      finish(status, outcome::upstream_error);
       co_return next::close;
     }
     if (!out_.empty()) {
       if (auto wec = co_await write_client()) {
-        abandon_response(status, "client_closed");
+        finish(status, rq_.cut ? outcome::shutdown : outcome::client_closed);
         co_return next::close;
       }
       if (first) {
         first = false;
-        record_.ttfb_ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - started_).count();
+        rq_.record.ttfb_ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - rq_.started).count();
       }
     }
     feed_tap();  // after the bytes went out: the tap never delays them
@@ -433,25 +414,20 @@ awaitable<session::next> session::relay_response(route_runtime& rt) {
       continue;
     }
     if (rec) {
-      abandon_response(status, client_gone_ ? "client_closed" : "upstream_error");
+      finish(status, rq_.failure_outcome());
       co_return next::close;
     }
     up_in_.commit(n);
     views_.clear();
-    used = parse_body(*res_, up_in_, ec);
+    used = parse_body(*res_, up_in_, ec, body_limits(L));
     out_.clear();
     frame_views(reframe_chunked, res_->is_done());
   }
 
   unwatch_client();
   // Reusable only if the upstream keeps it open and nothing is left over.
-  if (res_->keep_alive() && up_in_.size() == 0 && up_) {
-    release_upstream(rt);
-  } else {
-    close_upstream();
-  }
-  apply_usage();
-  finish_record(status, outcome);
+  if (res_->keep_alive() && up_in_.size() == 0 && up_) release_upstream(rt);
+  finish(status, status >= 400 ? outcome::upstream_error : outcome::ok);
   co_return close_after ? next::close : next::keep_alive;
 }
 

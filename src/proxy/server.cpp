@@ -129,8 +129,18 @@ void server::run() {
   auto until = clock::now() + seconds(gw_.cfg->limits.shutdown_grace_s);
   while (gw_.active_connections.load() > 0 && clock::now() < until)
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  if (auto left = gw_.active_connections.load(); left > 0)
-    spdlog::warn("grace period over: closing {} connection(s)", left);
+  if (auto left = gw_.active_connections.load(); left > 0) {
+    // Cut what is still running through its own error paths, so that each cut
+    // request still gets its log line and its row (outcome "shutdown"), then give
+    // the sessions a moment to get there.
+    spdlog::warn("grace period over: cutting {} connection(s)", left);
+    for (auto& w : workers_) asio::post(w->ioc, [w = w.get()] { w->dog.cut(); });
+    auto cut_until = clock::now() + std::chrono::seconds(2);
+    while (gw_.active_connections.load() > 0 && clock::now() < cut_until)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    if (auto stuck = gw_.active_connections.load(); stuck > 0)
+      spdlog::error("{} connection(s) did not end after the cut; their requests have no row", stuck);
+  }
 
   for (auto& w : workers_)
     asio::post(w->ioc, [w = w.get()] {

@@ -12,6 +12,7 @@
 #include "http/parse_body.hpp"
 #include "http/wire.hpp"
 #include "policy/path_mapping.hpp"
+#include "proxy/local_errors.hpp"
 
 namespace passgate::proxy {
 
@@ -56,6 +57,9 @@ awaitable<void> session::run(std::shared_ptr<session> self) {
   } catch (const std::exception& e) {
     spdlog::error("session failed: {}", e.what());
   }
+  // A request cut short by a bug still ends through the one exit.
+  if (self->rq_.state != request_state::finished)
+    self->finish(self->rq_.record.status, self->rq_.cut ? outcome::shutdown : outcome::gateway_error);
   self->w_.dog.remove(self.get());
   self->close_upstream();
   error_code ec;
@@ -89,12 +93,18 @@ awaitable<session::next> session::serve() {
 }
 
 void session::on_deadline() {
-  timed_out_ = true;
+  rq_.timed_out = true;
   error_code ec;
   client_.cancel(ec);
   if (up_) up_->cancel();
   if (connecting_) connecting_->cancel();
   if (resolving_) resolving_->cancel();
+}
+
+void session::on_cut() {
+  rq_.cut = true;
+  closing_ = true;
+  on_deadline();
 }
 
 void session::on_drain() {
@@ -118,63 +128,89 @@ awaitable<error_code> session::read_request_head() {
   req_->body_limit(L.max_body_bytes);
   req_->get().body().sink = &views_;
   idle_ = in_.size() == 0;
+  // The whole head must arrive within header_timeout_s of its first byte, however
+  // it trickles: the idle timeout alone would let a client hold the connection
+  // forever with a byte every minute.
+  auto head_deadline = clock::time_point::max();
+  if (!idle_) head_deadline = rq_.started + seconds(L.header_timeout_s);
   for (;;) {
     if (in_.size()) {
       error_code ec;
       auto n = req_->put(in_.data(), ec);
+      if (!ec && req_->is_header_done()) {
+        // The fields are checked here, while the bytes they came from (the last
+        // put: Beast parses the header lines only once all have arrived) are
+        // still in the buffer: obs-fold is visible only in the raw bytes.
+        const auto& req = req_->get();
+        header_views_.clear();
+        for (const auto& f : req) header_views_.push_back({f.name_string(), f.value()});
+        http::head_facts facts{header_views_, req.version(),
+                               {static_cast<const char*>(in_.data().data()), n}, L.max_header_count};
+        head_problem_ = http::check_request_head(facts);
+      }
       in_.consume(n);
       if (ec && ec != bhttp::error::need_more) co_return ec;
       if (req_->is_header_done()) co_return error_code{};
     }
     if (closing_ && idle_) co_return error_code(asio::error::shut_down);
-    expire_after(seconds(L.idle_timeout_s));
+    expire_at(std::min(clock::now() + seconds(L.idle_timeout_s), head_deadline));
     auto [ec, n] = co_await client_.async_read_some(http::read_space(in_, 8192), use_tuple);
     if (ec) co_return ec;
     in_.commit(n);
     if (idle_) {
       idle_ = false;
-      started_ = clock::now();
+      rq_.started = clock::now();
+      head_deadline = rq_.started + seconds(L.header_timeout_s);
     }
   }
 }
 
 awaitable<session::next> session::handle_request() {
-  started_ = clock::now();
-  timed_out_ = false;
-  bytes_out_ = 0;
-  tapping_ = false;
-  record_ = usage::spend_record{};
-  next_request_id(record_.request_id);
+  rq_ = request{};
+  rq_.state = request_state::reading_head;
+  rq_.started = clock::now();
+  next_request_id(rq_.record.request_id);
+  const auto& L = w_.gw.cfg->limits;
 
   auto ec = co_await read_request_head();
   if (ec) {
-    if (idle_) co_return next::close;  // closed, idle timeout or drain
+    if (idle_) {  // closed, idle timeout or drain: there was no request
+      rq_.state = request_state::finished;
+      co_return next::close;
+    }
     if (ec == bhttp::error::header_limit)
-      co_return co_await answer_local(gateway_error::headers_too_large, "request headers are larger than " +
-                                      std::to_string(w_.gw.cfg->limits.max_header_bytes) + " bytes");
+      co_return co_await answer_local(gateway_error::headers_too_large,
+                                      "request headers are larger than " + std::to_string(L.max_header_bytes) + " bytes");
     if (ec == bhttp::error::body_limit)
-      co_return co_await answer_local(gateway_error::body_too_large, "request body is larger than " +
-                                      std::to_string(w_.gw.cfg->limits.max_body_bytes) + " bytes");
+      co_return co_await answer_local(gateway_error::body_too_large,
+                                      "request body is larger than " + std::to_string(L.max_body_bytes) + " bytes");
     if (ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category())
       co_return co_await answer_local(gateway_error::bad_request, "malformed request: " + ec.message());
-    co_return next::close;  // client went away or timed out mid-head
+    if (rq_.timed_out && !rq_.cut)
+      co_return co_await answer_local(gateway_error::request_timeout,
+                                      "request head not received within " + secs_text(L.header_timeout_s) + " s");
+    finish(0, rq_.cut ? outcome::shutdown : outcome::client_closed);  // went away mid-head
+    co_return next::close;
   }
+  rq_.state = request_state::routing;
   const auto& req = req_->get();
-  record_.method = std::string(req.method_string());
+  rq_.record.method = std::string(req.method_string());
 
-  std::size_t count = 0;
-  for (auto it = req.begin(); it != req.end(); ++it) ++count;
-  if (count > w_.gw.cfg->limits.max_header_count)
-    co_return co_await answer_local(gateway_error::headers_too_large,
-                                    "request has more than " + std::to_string(w_.gw.cfg->limits.max_header_count) +
-                                        " header fields");
+  if (auto problem = head_problem_) {
+    std::string message(problem->message);
+    if (problem->code == gateway_error::headers_too_large)
+      message = "request has more than " + std::to_string(L.max_header_count) + " header fields";
+    // Where the body ends is in doubt (that is often the point): never read
+    // another request from this connection.
+    co_return co_await answer_local(problem->code, message, true);
+  }
 
   std::string_view target = req.target();
   std::string_view rest;
   if (auto* rt = find_route(w_.gw.routes, target, rest)) co_return co_await relay(*rt, rest);
 
   auto path = policy::path_only(target);
-  record_.path = std::string(path);
+  rq_.record.path = std::string(path.substr(0, 256));  // logged only: never let a caller make it large
   if (path == "/health/liveliness"sv || path == "/health/liveness"sv)
     co_return co_await answer(200, "application/json", R"({"status":"alive"})", false);
   if (path == "/health/readiness"sv) {
@@ -200,7 +236,7 @@ awaitable<error_code> session::write_client() {
   }
   expire_after(seconds(w_.gw.cfg->limits.idle_timeout_s));
   auto [ec, n] = co_await asio::async_write(client_, pieces(out_), use_tuple);
-  bytes_out_ += n;
+  rq_.bytes_out += n;
   co_return ec;
 }
 
@@ -211,27 +247,21 @@ awaitable<session::next> session::answer(int status, std::string_view content_ty
   close = close || closing_ || body_pending || !req_ || !req_->is_header_done() || !req_->keep_alive() ||
           w_.gw.draining.load(std::memory_order_relaxed);
   linger_ = body_pending;
-  http::build_local_response(head_, status, content_type, body, record_.request_id, close);
+  http::build_local_response(head_, status, content_type, body, rq_.record.request_id, close);
   out_.assign({asio::buffer(head_)});
   auto ec = co_await write_client();
   auto head_size = head_.size() - body.size();
-  bytes_out_ = bytes_out_ > head_size ? bytes_out_ - head_size : 0;
-  if (record_.status == 0) record_.status = status;
-  if (!record_.route.empty()) {
-    finish_record(status, status >= 400 ? "gateway_error" : "ok");
-  } else {
-    w_.gw.stats.requests_unrouted.fetch_add(1, std::memory_order_relaxed);
-    log_access(record_, bytes_out_);
-  }
+  rq_.bytes_out = rq_.bytes_out > head_size ? rq_.bytes_out - head_size : 0;
+  std::string_view how = status >= 400 ? outcome::gateway_error : outcome::ok;
+  if (ec) how = rq_.cut ? outcome::shutdown : outcome::client_closed;
+  finish(ec ? 0 : status, how);
   co_return (ec || close) ? next::close : next::keep_alive;
 }
 
-awaitable<session::next> session::answer_local(gateway_error e, std::string_view message) {
-  auto shape = shape_of(e);
-  record_.status = shape.status;
-  // The connection stays usable unless the request was not read whole (answer()
-  // sees to that) or the upstream side failed mid-way.
-  co_return co_await answer(shape.status, "application/json", error_body(e, message), false);
+awaitable<session::next> session::answer_local(gateway_error e, std::string_view message, bool close) {
+  // The connection stays usable unless asked, or the request was not read whole
+  // (answer() sees to that).
+  co_return co_await answer(shape_of(e).status, "application/json", error_body(e, message), close);
 }
 
 awaitable<session::next> session::answer_admin(const local_handler& handler) {
@@ -241,17 +271,26 @@ awaitable<session::next> session::answer_admin(const local_handler& handler) {
   while (!req_->is_done()) {
     views_.clear();
     error_code ec;
-    std::size_t used = http::parse_body(*req_, in_, ec);
+    std::size_t used = http::parse_body(*req_, in_, ec, body_limits(L));
     for (auto v : views_) body.append(static_cast<const char*>(v.data()), v.size());
     in_.consume(used);
-    if (ec) co_return co_await answer_local(gateway_error::bad_request, "malformed request body: " + ec.message());
+    if (ec) {
+      auto [code, message] = body_error(ec, L);
+      co_return co_await answer_local(code, message, true);
+    }
     if (body.size() > max_admin_body)
       co_return co_await answer_local(gateway_error::body_too_large,
                                       "admin request bodies are limited to " + std::to_string(max_admin_body) + " bytes");
     if (req_->is_done()) break;
     expire_after(seconds(L.idle_timeout_s));
     auto [rec, n] = co_await client_.async_read_some(http::read_space(in_, 8192), use_tuple);
-    if (rec) co_return next::close;
+    if (rec) {
+      if (rq_.timed_out && !rq_.cut)
+        co_return co_await answer_local(gateway_error::bad_request,
+                                        "request body stalled for " + secs_text(L.idle_timeout_s) + " s");
+      finish(0, rq_.cut ? outcome::shutdown : outcome::client_closed);
+      co_return next::close;
+    }
     in_.commit(n);
   }
   views_.clear();
@@ -283,23 +322,35 @@ awaitable<session::next> session::answer_admin(const local_handler& handler) {
   co_return co_await answer(res.status, res.content_type, res.body, false);
 }
 
-void session::finish_record(int status, std::string_view outcome) {
-  record_.status = status;
-  record_.outcome = std::string(outcome);
-  auto now = clock::now();
-  record_.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(now - started_).count();
-  record_.started_at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                              std::chrono::system_clock::now().time_since_epoch())
-                              .count() -
-                          record_.duration_ms;
-  log_access(record_, bytes_out_);
-  w_.gw.stats.count_request(record_.outcome, record_.credential, bytes_out_);
-  if (w_.gw.on_record) w_.gw.on_record(std::move(record_));
+void session::finish(int status, std::string_view how) {
+  if (rq_.state == request_state::finished) return;
+  rq_.state = request_state::finished;
+  unwatch_client();
+  close_upstream();  // a connection fit for reuse went back to the pool before this
+  auto& r = rq_.record;
+  r.status = status;  // before the usage: whether a request is billable depends on it
+  // A stream that ended in `event: error` (or a JSON error body under a 2xx) did
+  // not succeed, whatever its status line said.
+  if (apply_usage() && how == outcome::ok) how = outcome::upstream_error;
+
+  r.outcome = std::string(how);
+  r.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - rq_.started).count();
+  r.started_at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::system_clock::now().time_since_epoch())
+                        .count() -
+                    r.duration_ms;
+  log_access(r, rq_.bytes_out);
+  if (r.route.empty()) {  // health, metrics, admin, 404: counted, no spend row
+    w_.gw.stats.requests_unrouted.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  w_.gw.stats.count_request(r.outcome, r.credential, rq_.bytes_out);
+  if (w_.gw.on_record) w_.gw.on_record(std::move(r));
 }
 
 void session::log_access(const usage::spend_record& r, std::uint64_t bytes) {
   if (!w_.gw.cfg->log.access) return;
-  auto ms = std::chrono::duration<double, std::milli>(clock::now() - started_).count();
+  auto ms = std::chrono::duration<double, std::milli>(clock::now() - rq_.started).count();
   // Never a header value: only the label and the key's id/alias.
   spdlog::info("{} {} {} {}B {:.1f}ms id={} route={} cred={} key={} outcome={}", r.method,
                r.path.empty() ? "-" : r.path, r.status, bytes, ms, r.request_id, r.route.empty() ? "-" : r.route,

@@ -11,9 +11,11 @@
 #include <boost/beast/http/parser.hpp>
 
 #include "http/arena.hpp"
+#include "http/request_checks.hpp"
 #include "http/view_body.hpp"
 #include "policy/credential_rule.hpp"
 #include "proxy/gateway.hpp"
+#include "proxy/request.hpp"
 #include "usage/usage_tap.hpp"
 
 namespace passgate::proxy {
@@ -43,32 +45,37 @@ class session : public watched, public std::enable_shared_from_this<session> {
   void on_deadline() override;
   void on_drain() override;
   void on_tick() override;
+  void on_cut() override;
 
  private:
   enum class next { keep_alive, close };
 
-  // session.cpp: the connection loop and local answers.
+  // session.cpp: the connection loop, local answers and the one end of a request.
   awaitable<next> handle_request();
   awaitable<error_code> read_request_head();
-  awaitable<next> answer_local(gateway_error e, std::string_view message);
+  awaitable<next> answer_local(gateway_error e, std::string_view message, bool close = false);
   awaitable<next> answer(int status, std::string_view content_type, std::string_view body, bool close);
   awaitable<next> answer_admin(const local_handler& h);
   awaitable<error_code> write_client();
   awaitable<next> serve();
   awaitable<void> linger();
-  void finish_record(int status, std::string_view outcome);
+  // The one place a request ends, however it ends: releases the upstream
+  // connection and the client watcher, closes the tap, then logs the request,
+  // counts it and hands its row to the writer. Idempotent.
+  void finish(int status, std::string_view outcome);
   void log_access(const usage::spend_record& r, std::uint64_t bytes);
 
   // relay.cpp: the proxy pipeline.
   awaitable<next> relay(route_runtime& rt, std::string_view rest);
-  awaitable<bool> send_request(route_runtime& rt);
-  awaitable<bool> connect_upstream(route_runtime& rt, bool allow_pooled);
-  awaitable<bool> read_response_head();
+  awaitable<std::optional<stop_reason>> forward(route_runtime& rt);
+  awaitable<std::optional<stop_reason>> send_request(route_runtime& rt);
+  awaitable<std::optional<stop_reason>> connect_upstream(route_runtime& rt, bool allow_pooled);
+  awaitable<std::optional<stop_reason>> read_response_head();
   awaitable<next> relay_response(route_runtime& rt);
+  awaitable<next> end_early(const stop_reason& why);
   void frame_views(bool chunked, bool final_chunk);
   void feed_tap();
-  void abandon_response(int status, std::string_view outcome);
-  void apply_usage();
+  bool apply_usage();
   void watch_client();
   void unwatch_client();
   void close_upstream();
@@ -78,20 +85,20 @@ class session : public watched, public std::enable_shared_from_this<session> {
   tcp::socket client_;
   beast::flat_buffer in_;     // bytes from the client
   beast::flat_buffer up_in_;  // bytes from the upstream
+  // The connection's state.
   bool idle_ = true;  // between requests, with nothing of the next one received
-  bool timed_out_ = false;
-  bool client_gone_ = false;
   bool closing_ = false;
   bool linger_ = false;  // unread request body when closing: drain before close
   unsigned watch_gen_ = 0;
   bool watching_ = false;
-  bool awaiting_upstream_ = false;  // request sent, answer not finished: watch the client
 
-  // Per request, reused across requests on this connection.
+  // The request in progress, and what it reuses from the one before.
+  request rq_;
   http::arena fields_arena_;  // declared before the parsers that use it
   std::optional<request_parser> req_;
   std::optional<response_parser> res_;
-  std::vector<policy::header_view> header_views_;
+  std::vector<policy::header_view> header_views_;  // the request's fields, in order
+  std::optional<http::head_problem> head_problem_;  // what the edge refuses in this head
   policy::policy_result policy_;
   std::string target_;
   std::string head_;
@@ -99,16 +106,11 @@ class session : public watched, public std::enable_shared_from_this<session> {
   std::string flat_;  // a write of many small pieces, copied into one
   std::vector<asio::const_buffer> views_;
   std::vector<asio::const_buffer> out_;
-  usage::spend_record record_;
-  std::uint64_t bytes_out_ = 0;
-  clock::time_point started_{};
   usage::usage_tap tap_;  // reads a copy of the response body; reused answer after answer
-  bool tapping_ = false;  // tap_ was started for the current response
 
   upstream::connection_ptr up_;
   upstream::connection* connecting_ = nullptr;
   tcp::resolver* resolving_ = nullptr;
-  bool up_reused_ = false;
 };
 
 }  // namespace passgate::proxy

@@ -355,6 +355,33 @@ TEST(CredentialRuleRandom, InvariantsHoldForGeneratedRequests) {
         default: break;
       }
     }
+    // Two different values of one provider credential header are refused; the
+    // same value again is forwarded once. The rule looks at every value of
+    // x-api-key and authorization that Connection did not drop, placeholders and
+    // gateway keys included.
+    bool conflicting_creds = false;
+    {
+      std::map<std::string, std::set<std::string>> values;  // lower-case name → trimmed values
+      for (const auto& h : hs) {
+        if (dropped(h)) continue;
+        auto n = lower(h.name);
+        if (n != "x-api-key" && n != "authorization") continue;
+        std::string v = h.value;
+        v.erase(0, v.find_first_not_of(" \t"));
+        v.erase(v.find_last_not_of(" \t") + 1);
+        values[n].insert(v);
+      }
+      for (const auto& [n, vs] : values) conflicting_creds |= vs.size() > 1;
+      std::set<std::pair<std::string, std::string>> seen;
+      std::vector<const gen_header*> unique_creds;
+      for (auto* h : client_creds) {
+        std::string v = h->value;
+        v.erase(0, v.find_first_not_of(" \t"));
+        v.erase(v.find_last_not_of(" \t") + 1);
+        if (seen.insert({lower(h->name), v}).second) unique_creds.push_back(h);
+      }
+      client_creds = unique_creds;
+    }
     const bool any_valid = explicit_valid || first_cred_valid;
     bool oauth_forwarded = false;
     for (auto* h : client_creds) oauth_forwarded |= h->k == kind::cred_oauth;
@@ -362,13 +389,13 @@ TEST(CredentialRuleRandom, InvariantsHoldForGeneratedRequests) {
     if (explicit_valid) expected_caller = records[*explicit_valid].get();
     else if (first_cred_valid) expected_caller = records[*first_cred_valid].get();
 
-    const bool must_fail = explicit_unknown || cred_unknown || explicit_keys.size() > 1 || xpass_bad ||
+    const bool must_fail = explicit_unknown || cred_unknown || explicit_keys.size() > 1 || xpass_bad || conflicting_creds ||
                            (route.require_key && !any_valid) || (oauth_forwarded && !route.oauth_host_allowed);
     std::set<int> may_fail;
     if (xpass_bad) may_fail.insert(int(gateway_error::bad_header));
     if (explicit_unknown || cred_unknown || (route.require_key && !any_valid))
       may_fail.insert(int(gateway_error::unauthenticated));
-    if (explicit_keys.size() > 1) may_fail.insert(int(gateway_error::bad_request));
+    if (explicit_keys.size() > 1 || conflicting_creds) may_fail.insert(int(gateway_error::bad_request));
     if ((oauth_forwarded && !route.oauth_host_allowed) ||
         (expected_caller && (!expected_caller->allowed_credentials.is_all() || !expected_caller->allowed_routes.empty())))
       may_fail.insert(int(gateway_error::forbidden));
