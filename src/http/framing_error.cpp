@@ -13,6 +13,7 @@ struct category : boost::system::error_category {
       case framing_errc::trailers_too_large: return "trailer section too large";
       case framing_errc::too_many_trailers: return "too many trailer fields";
       case framing_errc::trailer_obs_fold: return "folded trailer line";
+      case framing_errc::field_too_large: return "header field longer than 65535 bytes";
     }
     return "framing error";
   }

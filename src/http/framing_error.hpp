@@ -10,6 +10,7 @@ enum class framing_errc {
   trailers_too_large,       // the trailer section past max_header_bytes
   too_many_trailers,        // more trailer fields than max_header_count
   trailer_obs_fold,         // a folded trailer line
+  field_too_large,          // a header or trailer field past what Beast's fields hold (64 KiB)
 };
 
 const boost::system::error_category& framing_category();

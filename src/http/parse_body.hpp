@@ -3,6 +3,7 @@
 // views land in the parser's sink (see view_body); the return value is how many
 // bytes were used, to consume from the buffer once those views are written.
 #include <algorithm>
+#include <stdexcept>
 #include <string_view>
 
 #include <boost/beast/core/flat_buffer.hpp>
@@ -71,7 +72,13 @@ std::size_t parse_body(Parser& p, boost::beast::flat_buffer& buf, boost::system:
   const char* base = static_cast<const char*>(data.data());
   std::size_t used = 0;
   while (used < data.size() && !p.is_done()) {
-    auto n = p.put(boost::asio::const_buffer(base + used, data.size() - used), ec);
+    std::size_t n = 0;
+    try {
+      n = p.put(boost::asio::const_buffer(base + used, data.size() - used), ec);
+    } catch (const std::length_error&) {  // a trailer field longer than Beast's fields hold
+      ec = framing_errc::field_too_large;
+      break;
+    }
     if (!ec && p.is_done() && p.chunked()) ec = detail::check_trailer_section({base + used, n}, lim);
     used += n;
     if (ec == boost::beast::http::error::need_more) {

@@ -63,6 +63,7 @@ struct gateway {
   asio::thread_pool* blocking = nullptr;      // runs admin handlers (database work)
   std::atomic<bool> draining{false};
   std::atomic<std::int64_t> active_connections{0};
+  std::atomic<std::uint64_t> released_bytes{0};  // large per-connection buffers given back (see server::trim_loop)
 };
 
 // One per I/O thread.

@@ -28,6 +28,8 @@ std::pair<gateway_error, std::string> body_error(const boost::system::error_code
   if (ec == framing_errc::too_many_trailers)
     return {gateway_error::headers_too_large,
             "request has more than " + std::to_string(L.max_header_count) + " trailer fields"};
+  if (ec == framing_errc::field_too_large)
+    return {gateway_error::headers_too_large, "a request trailer field is longer than 65535 bytes"};
   if (ec == framing_errc::trailer_obs_fold)
     return {gateway_error::bad_request, "a trailer line is folded (obs-fold); send each field on one line"};
   return {gateway_error::bad_request, "malformed request body: " + ec.message()};

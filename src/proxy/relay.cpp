@@ -220,7 +220,12 @@ awaitable<std::optional<stop_reason>> session::read_response_head() {
     if (up_in_.size()) {
       if (head_deadline == clock::time_point::max()) head_deadline = clock::now() + seconds(L.header_timeout_s);
       error_code ec;
-      auto n = res_->put(up_in_.data(), ec);
+      std::size_t n = 0;
+      try {
+        n = res_->put(up_in_.data(), ec);
+      } catch (const std::length_error&) {  // a field longer than Beast's fields hold
+        ec = http::framing_errc::field_too_large;
+      }
       up_in_.consume(n);
       if (ec && ec != bhttp::error::need_more)
         co_return stop_reason{gateway_error::upstream_bad_response, "upstream sent an invalid response: " + ec.message()};

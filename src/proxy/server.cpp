@@ -64,19 +64,24 @@ awaitable<void> server::accept_loop() {
   }
 }
 
-// glibc keeps the memory of a burst of connections (thousands of streams) after
-// they close; hand it back once the burst is over.
+// glibc keeps the memory of a burst after it is freed: of thousands of streams
+// that closed, or of large heads and bodies whose buffers the sessions gave
+// back. Hand it to the system once the burst is over.
 awaitable<void> server::trim_loop() {
   asio::steady_timer t(workers_[0]->ioc);
   std::int64_t peak = 0;
+  std::uint64_t released_at_trim = 0;
+  constexpr std::uint64_t trim_after_bytes = 16u << 20;
   while (!gw_.draining.load()) {
     t.expires_after(std::chrono::seconds(1));
     if (auto [ec] = co_await t.async_wait(use_tuple); ec) co_return;
     auto now = gw_.active_connections.load(std::memory_order_relaxed);
+    auto released = gw_.released_bytes.load(std::memory_order_relaxed);
     peak = std::max(peak, now);
-    if (peak - now >= 1000 && now <= peak / 2) {
+    if ((peak - now >= 1000 && now <= peak / 2) || released - released_at_trim >= trim_after_bytes) {
       ::malloc_trim(0);
       peak = now;
+      released_at_trim = released;
     }
   }
 }

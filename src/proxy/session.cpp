@@ -136,7 +136,12 @@ awaitable<error_code> session::read_request_head() {
   for (;;) {
     if (in_.size()) {
       error_code ec;
-      auto n = req_->put(in_.data(), ec);
+      std::size_t n = 0;
+      try {
+        n = req_->put(in_.data(), ec);
+      } catch (const std::length_error&) {  // Beast's fields hold a name or value of at most 65535 bytes
+        co_return http::make_error_code(http::framing_errc::field_too_large);
+      }
       if (!ec && req_->is_header_done()) {
         // The fields are checked here, while the bytes they came from (the last
         // put: Beast parses the header lines only once all have arrived) are
@@ -165,7 +170,37 @@ awaitable<error_code> session::read_request_head() {
   }
 }
 
+// A large head or body burst leaves big buffers on a connection that may then
+// sit idle for minutes; give them back between requests (and let the server
+// hand the memory back to the system once enough was freed).
+void session::shed_burst_memory() {
+  constexpr std::size_t keep = 64 << 10;
+  std::size_t freed = 0;
+  auto buffer = [&](beast::flat_buffer& b) {
+    if (b.capacity() <= keep) return;
+    freed += b.capacity();
+    b.shrink_to_fit();
+  };
+  auto text = [&](std::string& t) {
+    if (t.capacity() <= keep) return;
+    freed += t.capacity();
+    std::string().swap(t);
+  };
+  // The last request's fields: a large head grew the arena past its first block.
+  req_.reset();
+  res_.reset();
+  fields_arena_.rewind();
+  buffer(in_);
+  buffer(up_in_);
+  text(head_);
+  text(target_);
+  text(flat_);
+  text(frames_);
+  if (freed) w_.gw.released_bytes.fetch_add(freed, std::memory_order_relaxed);
+}
+
 awaitable<session::next> session::handle_request() {
+  shed_burst_memory();
   rq_ = request{};
   rq_.state = request_state::reading_head;
   rq_.started = clock::now();
@@ -178,6 +213,8 @@ awaitable<session::next> session::handle_request() {
       rq_.state = request_state::finished;
       co_return next::close;
     }
+    if (ec == http::framing_errc::field_too_large)
+      co_return co_await answer_local(gateway_error::headers_too_large, "a request header field is longer than 65535 bytes");
     if (ec == bhttp::error::header_limit)
       co_return co_await answer_local(gateway_error::headers_too_large,
                                       "request headers are larger than " + std::to_string(L.max_header_bytes) + " bytes");

@@ -64,6 +64,7 @@ class session : public watched, public std::enable_shared_from_this<session> {
   // counts it and hands its row to the writer. Idempotent.
   void finish(int status, std::string_view outcome);
   void log_access(const usage::spend_record& r, std::uint64_t bytes);
+  void shed_burst_memory();
 
   // relay.cpp: the proxy pipeline.
   awaitable<next> relay(route_runtime& rt, std::string_view rest);

@@ -31,6 +31,7 @@ class gateway_process {
   gateway_process(const gateway_process&) = delete;
 
   std::uint16_t port() const { return port_; }
+  pid_t pid() const { return pid_; }
   const std::string& dir() const { return dir_.path; }
   // SIGTERM, then waits (bounded); returns the exit status, or -1 on a signal/time-out.
   int stop(int seconds = 30);
