@@ -14,6 +14,7 @@
 #include "common/gateway_error.hpp"
 #include "common/headers.hpp"
 #include "policy/path_mapping.hpp"
+#include "store/store.hpp"
 
 namespace passgate::admin {
 namespace {
@@ -124,10 +125,16 @@ admin_api::admin_api(store::store& st, auth::key_cache& keys, config::config_ptr
     : store_(st), keys_(keys), cfg_(std::move(cfg)), service_(st, *cfg_, &keys, std::move(now_unix)) {}
 
 local_response admin_api::handle(const local_request& req) {
+  // The path only in logs: a query may hold a key (/key/info?key=…).
   try {
     return dispatch(req);
+  } catch (const store::unavailable& e) {
+    store_failures_.fetch_add(1, std::memory_order_relaxed);
+    spdlog::warn("admin: {} {}: store unavailable, answered 503: {}", req.method, policy::path_only(req.target),
+                 e.what());
+    return fail(store_unavailable(e.what()));
   } catch (const std::exception& e) {
-    // The path only: a query may hold a key (/key/info?key=…).
+    store_failures_.fetch_add(1, std::memory_order_relaxed);
     spdlog::error("admin: {} {} failed: {}", req.method, policy::path_only(req.target), e.what());
     return fail({gateway_error::internal, std::string("the key store failed: ") + e.what()});
   }
@@ -162,7 +169,7 @@ local_response admin_api::dispatch(const local_request& req) {
     if (bool(id) == bool(key)) return fail(bad_request("give exactly one of 'key_id' and 'key'"));
     auto rec = id ? service_.info_by_id(*id) : service_.info_by_key(*key);
     if (!rec) return fail(rec.error());
-    return ok(key_info_json(*rec, service_.spend_usd(rec->key_id)));
+    return ok(key_info_json(*rec, service_.budget(*rec)));
   }
   if (path == "/key/list"sv) {
     // return_full_object: accepted for LiteLLM clients; full objects are always returned.

@@ -13,6 +13,7 @@
 // other valid gateway key may read /spend/logs and /spend/report for its own
 // rows only (403 if it asks for another key's); /key/* answers it 403. A missing,
 // unknown, expired or revoked key is 401. Keys are never echoed.
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -31,8 +32,13 @@ class admin_api {
   admin_api(store::store& st, auth::key_cache& keys, config::config_ptr cfg,
             std::function<std::int64_t()> now_unix = {});
 
-  // Never throws: a store failure is a 500 in Anthropic's error shape.
+  // Never throws. A store that cannot be used now (store::unavailable: locked or
+  // busy past the short wait, read-only, full, gone) is a 503 overloaded_error
+  // "key store unavailable: …; try again"; any other store failure is a 500
+  // api_error. Both in Anthropic's error shape.
   proxy::local_response handle(const proxy::local_request& req);
+  // Calls that failed on the store (503 and 500 answers).
+  std::uint64_t store_failures() const { return store_failures_.load(std::memory_order_relaxed); }
 
  private:
   proxy::local_response dispatch(const proxy::local_request& req);
@@ -41,6 +47,7 @@ class admin_api {
   auth::key_cache& keys_;
   config::config_ptr cfg_;
   key_service service_;
+  std::atomic<std::uint64_t> store_failures_{0};
 };
 
 // The gateway's admin entries ("/key/", "/spend/"), all served by `api`.

@@ -25,6 +25,7 @@ struct key_fields {
   patch<std::string> metadata_json;                     // a JSON object, serialised
   patch<std::vector<std::string>> allowed_routes;       // route names; empty or null: every route
   patch<std::vector<std::string>> allowed_credentials;  // label names; null: every label
+  patch<std::vector<std::string>> budget_credentials;   // label names whose cost counts; null: every label
 };
 
 }  // namespace passgate::admin

@@ -106,6 +106,7 @@ std::optional<problem> read_key_fields(
     else if (name == "metadata") p = read_metadata(v, name, f.metadata_json);
     else if (name == "allowed_routes") p = read_string_list(v, name, f.allowed_routes);
     else if (name == "allowed_credentials") p = read_string_list(v, name, f.allowed_credentials);
+    else if (name == "budget_credentials") p = read_string_list(v, name, f.budget_credentials);
     else {
       auto handled = extra ? extra(name, v) : std::nullopt;
       if (!handled) return bad_request("unknown field '" + std::string(name) + "'");

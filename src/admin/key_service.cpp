@@ -1,5 +1,7 @@
 #include "admin/key_service.hpp"
 
+#include "limits/budget_period.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -35,6 +37,28 @@ std::optional<problem> check_duration(const std::optional<std::string>& d, std::
   return std::nullopt;
 }
 
+// A list of credential kinds: known names, at least one; null means all.
+std::optional<problem> check_labels(const patch<std::vector<std::string>>& in, std::string_view field,
+                                    policy::label_set& out) {
+  if (!in) return std::nullopt;
+  if (!*in) {
+    out = policy::label_set::all();
+    return std::nullopt;
+  }
+  policy::label_set labels;
+  for (const auto& name : **in) {
+    auto l = policy::label_from_string(name);
+    if (!l)
+      return field_problem(field, "names an unknown credential '" + name + "' (known: " +
+                                      policy::label_set::all().describe() + ")");
+    labels.add(*l);
+  }
+  if (labels.empty())
+    return field_problem(field, "must name at least one of " + policy::label_set::all().describe() + " (or be null for all)");
+  out = labels;
+  return std::nullopt;
+}
+
 constexpr auto cache_wait_limit = std::chrono::seconds(5);
 
 bool same_settings(const auth::key_record& a, const auth::key_record& b) {
@@ -42,7 +66,8 @@ bool same_settings(const auth::key_record& a, const auth::key_record& b) {
          a.revoked == b.revoked && a.allowed_routes == b.allowed_routes &&
          a.allowed_credentials == b.allowed_credentials && a.max_budget == b.max_budget &&
          a.budget_duration == b.budget_duration && a.rpm_limit == b.rpm_limit && a.tpm_limit == b.tpm_limit &&
-         a.max_parallel_requests == b.max_parallel_requests && a.metadata_json == b.metadata_json;
+         a.max_parallel_requests == b.max_parallel_requests && a.metadata_json == b.metadata_json &&
+         a.budget_credentials == b.budget_credentials;
 }
 
 std::string route_names(const config::config& cfg) {
@@ -110,8 +135,10 @@ std::optional<problem> key_service::apply(const key_fields& f, auth::key_record&
   if (f.budget_duration) {
     rec.budget_duration.clear();
     if (*f.budget_duration) {
-      std::int64_t secs = 0;
-      if (auto p = check_duration(*f.budget_duration, "budget_duration", secs)) return p;
+      if (!limits::parse_budget_period(**f.budget_duration))
+        return field_problem("budget_duration",
+                             "must be a period such as 1d, 1w, 1mo, 30d, 12h, 30m or 30s (resets on UTC calendar "
+                             "boundaries); null for a lifetime budget");
       rec.budget_duration = **f.budget_duration;
     }
   }
@@ -129,25 +156,8 @@ std::optional<problem> key_service::apply(const key_fields& f, auth::key_record&
         rec.allowed_routes.push_back(name);
     }
   }
-  if (f.allowed_credentials) {
-    if (!*f.allowed_credentials) {
-      rec.allowed_credentials = policy::label_set::all();
-    } else {
-      policy::label_set labels;
-      for (const auto& name : **f.allowed_credentials) {
-        auto l = policy::label_from_string(name);
-        if (!l)
-          return field_problem("allowed_credentials", "names an unknown credential '" + name + "' (known: " +
-                                                          policy::label_set::all().describe() + ")");
-        labels.add(*l);
-      }
-      if (labels.empty())
-        return field_problem("allowed_credentials",
-                             "must name at least one of " + policy::label_set::all().describe() +
-                                 " (or be null for all)");
-      rec.allowed_credentials = labels;
-    }
-  }
+  if (auto p = check_labels(f.allowed_credentials, "allowed_credentials", rec.allowed_credentials)) return p;
+  if (auto p = check_labels(f.budget_credentials, "budget_credentials", rec.budget_credentials)) return p;
   return std::nullopt;
 }
 
@@ -212,6 +222,13 @@ revoke_outcome key_service::revoke(const std::vector<std::string>& keys, const s
   return out;
 }
 
-double key_service::spend_usd(const std::string& key_id) { return store_.key_spend_usd(key_id, 0); }
+budget_status key_service::budget(const auth::key_record& rec) {
+  auto period = limits::parse_budget_period(rec.budget_duration).value_or(limits::budget_period{});
+  auto window = limits::window_at(period, now() * 1000);
+  budget_status out;
+  out.spend_usd = store_.key_spend_usd(rec.key_id, window.start_ms, rec.budget_credentials);
+  if (window.reset_ms) out.reset_at = *window.reset_ms / 1000;
+  return out;
+}
 
 }  // namespace passgate::admin

@@ -35,6 +35,11 @@ struct created_key {
   auth::key_record record;
 };
 
+struct budget_status {
+  double spend_usd = 0;
+  std::optional<std::int64_t> reset_at;  // unix seconds; none: the budget never resets
+};
+
 struct key_page {
   std::vector<auth::key_record> keys;  // oldest first
   paging page;
@@ -62,8 +67,9 @@ class key_service {
   result<auth::key_record> update(const std::string& key_id, const key_fields& f);
   // Revoking an already revoked key counts as revoked (idempotent).
   revoke_outcome revoke(const std::vector<std::string>& keys, const std::vector<std::string>& key_ids);
-  // Total known cost of the key's requests, all time.
-  double spend_usd(const std::string& key_id);
+  // What the key spent in its current budget period (all time without a
+  // budget_duration), counting only its budget_credentials, and when that resets.
+  budget_status budget(const auth::key_record& rec);
 
   // Applies the fields to rec (created or updated at `now`); a problem names the
   // first field that does not fit, and rec is then unspecified.

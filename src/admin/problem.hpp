@@ -2,8 +2,10 @@
 // Expected failures of admin operations (bad input, unknown key, refused caller)
 // are values: a `problem` names the gateway error (hence the HTTP status and the
 // Anthropic error type) and a message fit to show the caller. Store failures are
-// not expected outcomes: they stay exceptions, caught once by the API and the CLI.
+// not expected outcomes: they stay exceptions, caught once by the API and the CLI;
+// a store::unavailable becomes store_unavailable()'s problem there (503, exit 1).
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 
@@ -18,6 +20,11 @@ struct problem {
 
 inline problem bad_request(std::string message) { return {gateway_error::bad_request, std::move(message)}; }
 inline problem not_found(std::string message) { return {gateway_error::not_found, std::move(message)}; }
+// reason: the store::unavailable's what(), e.g. "sqlite /var/lib/passgate.db:
+// database is locked (begin transaction)".
+inline problem store_unavailable(std::string_view reason) {
+  return {gateway_error::unavailable, "key store unavailable: " + std::string(reason) + "; try again"};
+}
 
 // A value or the problem that prevented it.
 template <class T>

@@ -41,6 +41,10 @@ json::object key_object(const auth::key_record& r) {
   for (auto l : policy::all_labels)
     if (r.allowed_credentials.contains(l)) labels.emplace_back(policy::to_string(l));
   o["allowed_credentials"] = std::move(labels);
+  json::array budget_labels;
+  for (auto l : policy::all_labels)
+    if (r.budget_credentials.contains(l)) budget_labels.emplace_back(policy::to_string(l));
+  o["budget_credentials"] = std::move(budget_labels);
   return o;
 }
 
@@ -104,9 +108,10 @@ std::string created_key_json(const created_key& k) {
   return json::serialize(o);
 }
 
-std::string key_info_json(const auth::key_record& rec, double spend_usd) {
+std::string key_info_json(const auth::key_record& rec, const budget_status& budget) {
   json::object info = key_object(rec);
-  info["spend"] = spend_usd;
+  info["spend"] = budget.spend_usd;
+  info["budget_reset_at"] = budget.reset_at ? json::value(iso_seconds(*budget.reset_at)) : json::value(nullptr);
   json::object o;
   o["key_id"] = rec.key_id;
   o["info"] = std::move(info);

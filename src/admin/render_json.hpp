@@ -17,8 +17,9 @@ namespace passgate::admin {
 std::string key_json(const auth::key_record& rec);
 // {"key": <full key>, …every key_json field}
 std::string created_key_json(const created_key& k);
-// {"key_id": …, "info": {…key_json fields, "spend": total USD}}
-std::string key_info_json(const auth::key_record& rec, double spend_usd);
+// {"key_id": …, "info": {…key_json fields, "spend": USD this budget period,
+//  "budget_reset_at": ISO time or null}}
+std::string key_info_json(const auth::key_record& rec, const budget_status& budget);
 // {"keys": [...], "page": n, "size": n, "has_more": bool}
 std::string key_list_json(const key_page& p);
 // {"deleted_keys": [key ids], "not_found": [ids or display prefixes]}

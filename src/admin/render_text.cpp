@@ -72,7 +72,7 @@ std::string text_table(const std::vector<std::string>& header, const std::vector
   return out;
 }
 
-std::string key_details_text(const auth::key_record& r, const std::string* full_key, std::optional<double> spend) {
+std::string key_details_text(const auth::key_record& r, const std::string* full_key, const budget_status* budget) {
   std::vector<std::pair<std::string, std::string>> f;
   if (full_key) f.emplace_back("key", *full_key + "   (shown once: store it now)");
   f.emplace_back("key_id", r.key_id);
@@ -88,8 +88,12 @@ std::string key_details_text(const auth::key_record& r, const std::string* full_
   f.emplace_back("max_parallel_requests", or_dash(r.max_parallel_requests));
   f.emplace_back("allowed_routes", routes(r));
   f.emplace_back("allowed_credentials", labels(r));
+  f.emplace_back("budget_credentials", r.budget_credentials.is_all() ? "all" : r.budget_credentials.describe());
   f.emplace_back("metadata", r.metadata_json);
-  if (spend) f.emplace_back("spend", usd(*spend));
+  if (budget) {
+    f.emplace_back("spend", usd(budget->spend_usd) + (r.budget_duration.empty() ? " (all time)" : " (this period)"));
+    f.emplace_back("budget_reset_at", budget->reset_at ? iso_seconds(*budget->reset_at) : "-");
+  }
   std::string out;
   for (const auto& [name, value] : f) out += name + ":" + std::string(23 - name.size(), ' ') + value + "\n";
   return out;

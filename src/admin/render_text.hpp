@@ -16,7 +16,7 @@ std::string text_table(const std::vector<std::string>& header, const std::vector
 // One key, every field; with the full key first when it was just created, and
 // its spend when known.
 std::string key_details_text(const auth::key_record& rec, const std::string* full_key = nullptr,
-                             std::optional<double> spend_usd = std::nullopt);
+                             const budget_status* budget = nullptr);
 std::string key_table_text(const key_page& p);
 std::string revoke_text(const revoke_outcome& r);
 std::string spend_logs_text(const spend_page& p);

@@ -26,6 +26,8 @@ int run_on_store(const std::string& config_file, const std::function<int(const c
   try {
     auto st = store::open_sqlite(cfg->store.sqlite);
     return f(*cfg, *st);
+  } catch (const store::unavailable& e) {
+    return report_problem(admin::store_unavailable(e.what()));  // the admin API's 503 message
   } catch (const std::exception& e) {
     std::cerr << "passgate: " << e.what() << "\n";
     return 1;
@@ -43,7 +45,12 @@ void optional_text(CLI::App* cmd, const std::string& name, std::optional<std::st
 
 int report_problem(const admin::problem& p) {
   std::cerr << "passgate: " << p.message << "\n";
-  return p.kind == gateway_error::not_found ? 1 : 2;
+  switch (p.kind) {
+    case gateway_error::not_found:
+    case gateway_error::unavailable:
+    case gateway_error::internal: return 1;
+    default: return 2;
+  }
 }
 
 }  // namespace passgate::app

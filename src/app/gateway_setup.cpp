@@ -5,21 +5,29 @@
 #include "admin/admin_api.hpp"
 #include "auth/key_cache.hpp"
 #include "auth/key_format.hpp"
+#include "limits/budget_period.hpp"
+#include "limits/limiter.hpp"
 #include "store/spend_writer.hpp"
 #include "store/store.hpp"
 #include "usage/prices.hpp"
 
+#include <chrono>
 #include <fstream>
 #include <sstream>
 
 namespace passgate::app {
 
 struct gateway_runtime::parts {
-  std::unique_ptr<store::store> store;
+  std::unique_ptr<store::store> store;  // key cache and admin handlers: short busy wait, fail fast
   std::unique_ptr<auth::key_cache> keys;
   std::unique_ptr<asio::thread_pool> blocking;  // admin handlers: database work off the I/O threads
+  std::shared_ptr<admin::admin_api> admin;
+  // The spend writer's own connection: its waits and retries never hold the
+  // admin calls' connection.
+  std::unique_ptr<store::store> spend_store;
   std::unique_ptr<store::spend_writer> spend;
   usage::price_table prices;
+  std::unique_ptr<limits::limiter> limiter;
 };
 
 namespace {
@@ -45,9 +53,26 @@ std::vector<auth::key_record> static_key_records(const config::config& cfg) {
     r.key_prefix = auth::display_prefix(k.key.reveal());
     r.allowed_credentials = k.allowed_credentials;
     r.allowed_routes = k.allowed_routes;
+    r.max_budget = k.max_budget;
+    r.budget_duration = k.budget_duration;
+    r.budget_credentials = k.budget_credentials;
+    r.rpm_limit = k.rpm_limit;
+    r.tpm_limit = k.tpm_limit;
+    r.max_parallel_requests = k.max_parallel_requests;
     out.push_back(std::move(r));
   }
   return out;
+}
+
+// The writer waits longer for a lock than an admin call: it retries anyway, and
+// fewer attempts make less noise while another process holds the database.
+constexpr std::chrono::milliseconds spend_busy_timeout{2000};
+
+store::spend_writer_options spend_options(const config::store_config& c) {
+  store::spend_writer_options o;
+  o.max_queue_bytes = std::size_t(c.spend_queue_bytes);
+  o.drain_timeout = std::chrono::milliseconds(std::int64_t(c.drain_timeout_s * 1000));
+  return o;
 }
 
 // The built-in prices, with the config's prices_file merged over them.
@@ -72,20 +97,46 @@ gateway_runtime::gateway_runtime(std::shared_ptr<const config::config> cfg) : pa
   gw.cfg = cfg;
   gw.routes = proxy::make_routes(*cfg);
   parts_->store = store::open_sqlite(cfg->store.sqlite);
-  parts_->keys = std::make_unique<auth::key_cache>(parts_->store.get(), static_key_records(*cfg));
+  parts_->limiter = limits::make_local_limiter();
+  gw.limiter = parts_->limiter.get();
+  auth::key_cache_options cache_opts;
+  // Budgets count from the store's rows for the current period, read off the
+  // request path: at start-up (before listening) and whenever a key gains a
+  // budget or a new duration. An index range scan of that key's rows.
+  cache_opts.on_publish = [this](const std::vector<std::shared_ptr<const auth::key_record>>& keys) {
+    seed_budgets(keys);
+  };
+  parts_->keys = std::make_unique<auth::key_cache>(parts_->store.get(), static_key_records(*cfg), cache_opts);
   parts_->keys->start();
   gw.lookup = [keys = parts_->keys.get()](std::string_view key) { return keys->find(key); };
   parts_->prices = load_prices(*cfg);
   gw.prices = &parts_->prices;
-  parts_->spend = std::make_unique<store::spend_writer>(*parts_->store);
+  parts_->spend_store = store::open_sqlite(cfg->store.sqlite, {.busy_timeout = spend_busy_timeout});
+  parts_->spend = std::make_unique<store::spend_writer>(*parts_->spend_store, spend_options(cfg->store));
   gw.on_record = [writer = parts_->spend.get()](usage::spend_record&& row) { writer->push(std::move(row)); };
   parts_->blocking = std::make_unique<asio::thread_pool>(1);
   gw.blocking = parts_->blocking.get();
   gw.metrics_text = [this] { return metrics_text(); };
-  gw.admin = admin::endpoints(std::make_shared<admin::admin_api>(*parts_->store, *parts_->keys, cfg));
+  parts_->admin = std::make_shared<admin::admin_api>(*parts_->store, *parts_->keys, cfg);
+  gw.admin = admin::endpoints(parts_->admin);
 }
 
 gateway_runtime::~gateway_runtime() { shutdown(); }
+
+void gateway_runtime::seed_budgets(const std::vector<std::shared_ptr<const auth::key_record>>& keys) {
+  auto now = proxy::unix_ms();
+  for (const auto& k : keys) {
+    if (!k->max_budget || !parts_->limiter->needs_seed(*k, now)) continue;
+    auto window = limits::window_at(limits::parse_budget_period(k->budget_duration).value_or(limits::budget_period{}), now);
+    try {
+      double spent = parts_->store->key_spend_usd(k->key_id, window.start_ms, k->budget_credentials);
+      parts_->limiter->seed_budget(*k, window.start_ms, spent);
+    } catch (const std::exception& e) {
+      // Counted from zero until a later reload reads it: logged, never fatal.
+      spdlog::warn("budget of key {}: this period's spend could not be read from the store: {}", k->key_id, e.what());
+    }
+  }
+}
 
 std::string gateway_runtime::metrics_text() const {
   const auto* spend = parts_->spend.get();
@@ -93,20 +144,30 @@ std::string gateway_runtime::metrics_text() const {
       gw.stats,
       {{"passgate_open_connections", "Client connections open now.", "gauge",
         [this] { return double(gw.active_connections.load()); }},
-       {"passgate_spend_queue_rows", "Spend rows waiting for the writer.", "gauge",
-        [spend] { return double(spend->queued()); }},
+       {"passgate_spend_queue_rows", "Spend rows waiting for the store (including the batch being written).",
+        "gauge", [spend] { return double(spend->queued_rows()); }},
+       {"passgate_spend_queue_bytes", "Approximate bytes of the spend rows waiting (bounded by store.spend_queue_bytes).",
+        "gauge", [spend] { return double(spend->queued_bytes()); }},
        {"passgate_spend_rows_written_total", "Spend rows written to the store.", "counter",
         [spend] { return double(spend->written()); }},
-       {"passgate_spend_rows_dropped_total", "Spend rows lost: queue full or store error.", "counter",
-        [spend] { return double(spend->dropped() + spend->failed()); }}});
+       {"passgate_spend_rows_dropped_total", "Spend rows lost: the queue was full, or the store still failed at stop.",
+        "counter", [spend] { return double(spend->dropped()); }},
+       {"passgate_spend_write_retries_total", "Spend batches written again after a failed attempt.", "counter",
+        [spend] { return double(spend->retries()); }},
+       {"passgate_store_errors_total",
+        "Failed store operations: spend writes, key cache reloads and admin calls (locked, read-only, full, gone...).",
+        "counter", [this, spend] {
+          return double(spend->write_errors() + parts_->keys->reload_failures() + parts_->admin->store_failures());
+        }}});
 }
 
 void gateway_runtime::shutdown() {
   if (parts_->blocking) parts_->blocking->join();
   if (parts_->spend) {
-    parts_->spend->stop();  // writes every queued row
-    if (auto lost = parts_->spend->dropped() + parts_->spend->failed())
-      spdlog::warn("{} spend row(s) could not be written", lost);
+    parts_->spend->stop();  // writes every queued row, retrying a failing store for store.drain_timeout_s
+    if (auto lost = parts_->spend->dropped())
+      spdlog::warn("{} spend row(s) could not be written since start ({} for a full queue, {} at stop)", lost,
+                   parts_->spend->overflowed(), parts_->spend->lost());
   }
   if (parts_->keys) parts_->keys->stop();
 }

@@ -2,6 +2,7 @@
 // Everything the gateway needs at run time, built from the config and owned in
 // one place so that shutdown can stop it in order.
 #include <memory>
+#include <vector>
 
 #include "proxy/gateway.hpp"
 
@@ -19,6 +20,7 @@ class gateway_runtime {
   proxy::gateway gw;
 
  private:
+  void seed_budgets(const std::vector<std::shared_ptr<const auth::key_record>>& keys);
   struct parts;
   std::unique_ptr<parts> parts_;
 };

@@ -22,7 +22,8 @@ struct create_options {
   std::string config_file;
   bool json = false;
   std::optional<std::string> alias, duration, max_budget, budget_duration, rpm_limit, tpm_limit,
-      max_parallel_requests, allowed_credentials, allowed_routes, metadata;
+      max_parallel_requests, allowed_credentials, budget_credentials, allowed_routes, metadata;
+  std::string key;  // update: the key id or full key
 };
 
 struct list_options {
@@ -84,6 +85,7 @@ admin::result<admin::key_fields> fields_from(const create_options& o) {
   if (auto p = integer(o.tpm_limit, "tpm-limit", f.tpm_limit)) return *p;
   if (auto p = integer(o.max_parallel_requests, "max-parallel-requests", f.max_parallel_requests)) return *p;
   f.allowed_credentials = list(o.allowed_credentials);
+  f.budget_credentials = list(o.budget_credentials);
   f.allowed_routes = list(o.allowed_routes);
   if (o.metadata) {
     auto m = admin::parse_metadata_text(*o.metadata, "--metadata");
@@ -91,6 +93,23 @@ admin::result<admin::key_fields> fields_from(const create_options& o) {
     f.metadata_json.emplace(*m);
   }
   return f;
+}
+
+// The settings of a key, shared by create and update.
+void key_setting_options(CLI::App* cmd, create_options& c) {
+  optional_text(cmd, "--alias", c.alias, "a human name (key_alias)");
+  optional_text(cmd, "--duration", c.duration, "lifetime, e.g. 30d, 12h, 15m, 30s (default: never expires)");
+  optional_text(cmd, "--max-budget", c.max_budget, "budget in USD");
+  optional_text(cmd, "--budget-duration", c.budget_duration, "budget period: 1d, 1w, 1mo, 12h, … resetting on UTC calendar boundaries (default: lifetime)");
+  optional_text(cmd, "--rpm-limit", c.rpm_limit, "requests per minute");
+  optional_text(cmd, "--tpm-limit", c.tpm_limit, "tokens per minute");
+  optional_text(cmd, "--max-parallel-requests", c.max_parallel_requests, "requests in flight at once");
+  optional_text(cmd, "--allowed-credentials", c.allowed_credentials,
+                "credential labels the key may use, e.g. oauth,byok (default: all)");
+  optional_text(cmd, "--allowed-routes", c.allowed_routes, "route names, e.g. anthropic (default: all)");
+  optional_text(cmd, "--metadata", c.metadata, "a JSON object, e.g. '{\"team\":\"ml\"}'");
+  optional_text(cmd, "--budget-credentials", c.budget_credentials,
+                "credential kinds whose cost counts toward the budget, e.g. server (default: all)");
 }
 
 // ---- the commands ----
@@ -104,6 +123,21 @@ int create(const create_options& o) {
     if (!created) return report_problem(created.error());
     std::cout << (o.json ? admin::created_key_json(*created) + "\n"
                          : admin::key_details_text(created->record, &created->key));
+    return 0;
+  });
+}
+
+// Only the options given change; the key's id and the key itself stay.
+int update(const create_options& o) {
+  auto fields = fields_from(o);
+  if (!fields) return report_problem(fields.error());
+  return run_on_store(o.config_file, [&](const config::config& cfg, store::store& st) {
+    admin::key_service svc(st, cfg);
+    auto rec = auth::looks_like_virtual_key(o.key) ? svc.info_by_key(o.key) : svc.info_by_id(o.key);
+    if (!rec) return report_problem(rec.error());
+    auto updated = svc.update(rec->key_id, *fields);
+    if (!updated) return report_problem(updated.error());
+    std::cout << (o.json ? admin::key_json(*updated) + "\n" : admin::key_details_text(*updated));
     return 0;
   });
 }
@@ -125,8 +159,8 @@ int info(const target_options& o) {
     const auto& k = o.keys.front();
     auto rec = auth::looks_like_virtual_key(k) ? svc.info_by_key(k) : svc.info_by_id(k);
     if (!rec) return report_problem(rec.error());
-    double spend = svc.spend_usd(rec->key_id);
-    std::cout << (o.json ? admin::key_info_json(*rec, spend) + "\n" : admin::key_details_text(*rec, nullptr, spend));
+    auto budget = svc.budget(*rec);
+    std::cout << (o.json ? admin::key_info_json(*rec, budget) + "\n" : admin::key_details_text(*rec, nullptr, &budget));
     return 0;
   });
 }
@@ -151,18 +185,16 @@ void add_keys(CLI::App& app) {
   static create_options c;
   auto* create_cmd = keys->add_subcommand("create", "Create a key and print it (the full key is shown only this once)");
   common_options(create_cmd, c.config_file, c.json);
-  optional_text(create_cmd, "--alias", c.alias, "a human name (key_alias)");
-  optional_text(create_cmd, "--duration", c.duration, "lifetime, e.g. 30d, 12h, 15m, 30s (default: never expires)");
-  optional_text(create_cmd, "--max-budget", c.max_budget, "budget in USD");
-  optional_text(create_cmd, "--budget-duration", c.budget_duration, "budget period, e.g. 30d (default: lifetime)");
-  optional_text(create_cmd, "--rpm-limit", c.rpm_limit, "requests per minute");
-  optional_text(create_cmd, "--tpm-limit", c.tpm_limit, "tokens per minute");
-  optional_text(create_cmd, "--max-parallel-requests", c.max_parallel_requests, "requests in flight at once");
-  optional_text(create_cmd, "--allowed-credentials", c.allowed_credentials,
-                "credential labels the key may use, e.g. oauth,byok (default: all)");
-  optional_text(create_cmd, "--allowed-routes", c.allowed_routes, "route names, e.g. anthropic (default: all)");
-  optional_text(create_cmd, "--metadata", c.metadata, "a JSON object, e.g. '{\"team\":\"ml\"}'");
+  key_setting_options(create_cmd, c);
   create_cmd->callback([] { set_exit_code(create(c)); });
+
+  static create_options u;
+  auto* update_cmd = keys->add_subcommand("update", "Change a key's settings (only the options given); takes effect "
+                                                    "on a running server at its key cache's next poll (1 s)");
+  common_options(update_cmd, u.config_file, u.json);
+  update_cmd->add_option("key", u.key, "key id (key_…) or full key (sk-pg-…)")->required();
+  key_setting_options(update_cmd, u);
+  update_cmd->callback([] { set_exit_code(update(u)); });
 
   static list_options l;
   auto* list_cmd = keys->add_subcommand("list", "List keys, oldest first (never the keys themselves)");

@@ -169,9 +169,17 @@ void key_cache::publish(std::vector<key_record> stored) {
   }
   if (skipped) spdlog::warn("key cache: skipped {} stored keys with a malformed key_hash", skipped);
 
-  std::lock_guard lk(snapshot_mu_);
-  snapshot_ = std::move(snap);
-  generation_.fetch_add(1, std::memory_order_release);
+  std::vector<std::shared_ptr<const key_record>> published;
+  if (opts_.on_publish) {
+    published.reserve(snap->by_digest.size());
+    for (const auto& [d, rec] : snap->by_digest) published.push_back(rec);
+  }
+  {
+    std::lock_guard lk(snapshot_mu_);
+    snapshot_ = std::move(snap);
+    generation_.fetch_add(1, std::memory_order_release);
+  }
+  if (opts_.on_publish) opts_.on_publish(published);
 }
 
 void key_cache::reload(bool forced) {
@@ -187,9 +195,12 @@ void key_cache::reload(bool forced) {
 void key_cache::reload_or_warn(bool forced) {
   try {
     reload(forced);
-    if (failing_) spdlog::info("key cache: reloading works again");
+    if (failing_) spdlog::info("key cache: reloading works again after {} failed reload(s)", streak_);
     failing_ = false;
+    streak_ = 0;
   } catch (const std::exception& e) {
+    reload_failures_.fetch_add(1, std::memory_order_relaxed);
+    ++streak_;
     if (!failing_)
       spdlog::warn("key cache: reload failed, still serving the last snapshot: {}", e.what());
     failing_ = true;

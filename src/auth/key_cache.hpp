@@ -16,8 +16,10 @@
 // Revocation arrives the same way; expiry is checked at lookup time against the
 // clock, so an expired key is refused at once.
 //
-// If a reload fails the cache logs one warning per failure streak and keeps
-// serving the last snapshot.
+// If a reload fails (the store locked, unreadable, gone) the cache keeps serving
+// the last snapshot, logs one warning per failure streak (and one line when
+// reloading works again) and counts the failures; the refresh thread never dies
+// of it.
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -43,6 +45,10 @@ struct key_cache_options {
   std::chrono::milliseconds refresh_interval{1000};
   // Unix seconds for expiry checks; empty: the system clock. Tests set it.
   std::function<std::int64_t()> now_unix;
+  // Called after each snapshot is published, on the thread that published it
+  // (start()'s caller, then the refresh thread: never an I/O thread), with every
+  // usable record. The limiter seeds budgets from the store here.
+  std::function<void(const std::vector<std::shared_ptr<const key_record>>&)> on_publish;
 };
 
 namespace detail {
@@ -78,6 +84,8 @@ class key_cache {
   std::int64_t snapshot_generation() const {
     return generation_.load(std::memory_order_acquire);
   }
+  // Reloads that failed since the cache was made.
+  std::uint64_t reload_failures() const { return reload_failures_.load(std::memory_order_relaxed); }
 
  private:
   std::shared_ptr<const key_record> find_digest(const key_digest& d) const;
@@ -107,6 +115,8 @@ class key_cache {
   // Used by start() and then by the refresh thread only.
   std::optional<std::int64_t> loaded_version_;
   bool failing_ = false;
+  std::uint64_t streak_ = 0;  // failed reloads in the current streak
+  std::atomic<std::uint64_t> reload_failures_{0};
 };
 
 }  // namespace passgate::auth

@@ -23,6 +23,9 @@ struct key_record {
   policy::label_set allowed_credentials = policy::label_set::all();
   std::optional<double> max_budget;           // USD
   std::string budget_duration;                // e.g. "30d"; empty: lifetime
+  // The credential kinds whose cost counts toward max_budget (and which are
+  // refused once it is spent); default all.
+  policy::label_set budget_credentials = policy::label_set::all();
   std::optional<std::int64_t> rpm_limit;
   std::optional<std::int64_t> tpm_limit;
   std::optional<std::int64_t> max_parallel_requests;

@@ -17,6 +17,8 @@ error_shape shape_of(gateway_error e) {
     case gateway_error::headers_too_large: return {431, "invalid_request_error"};
     case gateway_error::not_implemented: return {501, "invalid_request_error"};
     case gateway_error::request_timeout: return {408, "timeout_error"};
+    case gateway_error::rate_limited: return {429, "rate_limit_error"};
+    case gateway_error::budget_exceeded: return {429, "billing_error"};
     case gateway_error::upstream_unreachable:
     case gateway_error::upstream_bad_response: return {502, "api_error"};
     case gateway_error::upstream_timeout: return {504, "api_error"};

@@ -19,6 +19,8 @@ enum class gateway_error {
   headers_too_large,
   not_implemented,      // a transfer coding the gateway does not implement
   request_timeout,      // the client took too long to send the request head
+  rate_limited,         // a key's rpm, tpm or parallel limit
+  budget_exceeded,      // a key's budget for this period is spent
   upstream_unreachable,  // connect refused, DNS, TLS failure, reset
   upstream_timeout,      // upstream silent past its deadline
   upstream_bad_response, // upstream sent something that is not HTTP

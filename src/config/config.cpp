@@ -1,4 +1,5 @@
 #include "config/config.hpp"
+#include "limits/budget_period.hpp"
 
 #include <yaml-cpp/yaml.h>
 
@@ -215,13 +216,14 @@ void parse_document(const reader& r, const YAML::Node& root, config& c) {
   }
   if (auto l = root["limits"]) {
     r.expect_map(l, "limits", {"max_header_bytes", "max_header_count", "max_body_bytes", "idle_timeout_s",
-                               "upstream_connect_timeout_s", "upstream_idle_timeout_s", "shutdown_grace_s",
+                               "header_timeout_s", "upstream_connect_timeout_s", "upstream_idle_timeout_s", "shutdown_grace_s",
                                "pool_max_idle_per_host", "pool_idle_s"});
     auto& L = c.limits;
     if (l["max_header_bytes"]) L.max_header_bytes = r.whole(l["max_header_bytes"], "limits.max_header_bytes", 1024, 1 << 24);
     if (l["max_header_count"]) L.max_header_count = r.whole(l["max_header_count"], "limits.max_header_count", 8, 10000);
     if (l["max_body_bytes"]) L.max_body_bytes = r.whole(l["max_body_bytes"], "limits.max_body_bytes", 0, 1ull << 40);
     if (l["idle_timeout_s"]) L.idle_timeout_s = r.number(l["idle_timeout_s"], "limits.idle_timeout_s", 0.05, 86400);
+    if (l["header_timeout_s"]) L.header_timeout_s = r.number(l["header_timeout_s"], "limits.header_timeout_s", 0.05, 3600);
     if (l["upstream_connect_timeout_s"]) L.upstream_connect_timeout_s = r.number(l["upstream_connect_timeout_s"], "limits.upstream_connect_timeout_s", 0.05, 3600);
     if (l["upstream_idle_timeout_s"]) L.upstream_idle_timeout_s = r.number(l["upstream_idle_timeout_s"], "limits.upstream_idle_timeout_s", 0.05, 86400);
     if (l["shutdown_grace_s"]) L.shutdown_grace_s = r.number(l["shutdown_grace_s"], "limits.shutdown_grace_s", 0, 3600);
@@ -246,7 +248,8 @@ void parse_document(const reader& r, const YAML::Node& root, config& c) {
     std::size_t i = 0;
     for (const auto& k : ks) {
       auto key = "keys[" + std::to_string(i++) + "]";
-      r.expect_map(k, key, {"alias", "key", "allowed_credentials", "allowed_routes"});
+      r.expect_map(k, key, {"alias", "key", "allowed_credentials", "allowed_routes", "max_budget", "budget_duration",
+                            "budget_credentials", "rpm_limit", "tpm_limit", "max_parallel_requests"});
       static_key sk;
       if (k["alias"]) sk.alias = r.str(k["alias"], key + ".alias");
       if (!k["key"]) r.fail(k, key + ".key", "is required");
@@ -254,6 +257,20 @@ void parse_document(const reader& r, const YAML::Node& root, config& c) {
       if (sk.key.empty()) r.fail(k["key"], key + ".key", "may not be empty");
       if (k["allowed_credentials"]) sk.allowed_credentials = r.labels(k["allowed_credentials"], key + ".allowed_credentials");
       if (k["allowed_routes"]) sk.allowed_routes = r.strings(k["allowed_routes"], key + ".allowed_routes");
+      if (k["max_budget"]) sk.max_budget = r.number(k["max_budget"], key + ".max_budget", 0, 1e12);
+      if (k["budget_duration"]) {
+        sk.budget_duration = r.str(k["budget_duration"], key + ".budget_duration");
+        if (!limits::parse_budget_period(sk.budget_duration))
+          r.fail(k["budget_duration"], key + ".budget_duration",
+                 "expected a period such as 1d, 1w, 1mo, 30d, 12h, 30m (got '" + sk.budget_duration + "')");
+      }
+      if (k["budget_credentials"]) sk.budget_credentials = r.labels(k["budget_credentials"], key + ".budget_credentials");
+      auto count = [&](const char* name, std::optional<std::int64_t>& out) {
+        if (k[name]) out = static_cast<std::int64_t>(r.whole(k[name], key + "." + name, 1, 1'000'000'000));
+      };
+      count("rpm_limit", sk.rpm_limit);
+      count("tpm_limit", sk.tpm_limit);
+      count("max_parallel_requests", sk.max_parallel_requests);
       for (const auto& rt : sk.allowed_routes)
         if (!c.routes.count(rt)) r.fail(k["allowed_routes"], key + ".allowed_routes", "names unknown route '" + rt + "'");
       c.keys.push_back(std::move(sk));
@@ -268,8 +285,11 @@ void parse_document(const reader& r, const YAML::Node& root, config& c) {
     if (!std::ifstream(*c.prices_file)) r.fail(p, "prices_file", "cannot read " + *c.prices_file);
   }
   if (auto s = root["store"]) {
-    r.expect_map(s, "store", {"sqlite"});
+    r.expect_map(s, "store", {"sqlite", "spend_queue_bytes", "drain_timeout_s"});
     if (s["sqlite"]) c.store.sqlite = r.str(s["sqlite"], "store.sqlite");
+    if (s["spend_queue_bytes"])
+      c.store.spend_queue_bytes = r.whole(s["spend_queue_bytes"], "store.spend_queue_bytes", 1ull << 20, 1ull << 40);
+    if (s["drain_timeout_s"]) c.store.drain_timeout_s = r.number(s["drain_timeout_s"], "store.drain_timeout_s", 0, 3600);
   }
   if (auto l = root["log"]) {
     r.expect_map(l, "log", {"access", "level"});
@@ -360,6 +380,7 @@ std::string describe(const config& c) {
       << YAML::Key << "max_header_count" << YAML::Value << L.max_header_count
       << YAML::Key << "max_body_bytes" << YAML::Value << L.max_body_bytes
       << YAML::Key << "idle_timeout_s" << YAML::Value << L.idle_timeout_s
+      << YAML::Key << "header_timeout_s" << YAML::Value << L.header_timeout_s
       << YAML::Key << "upstream_connect_timeout_s" << YAML::Value << L.upstream_connect_timeout_s
       << YAML::Key << "upstream_idle_timeout_s" << YAML::Value << L.upstream_idle_timeout_s
       << YAML::Key << "shutdown_grace_s" << YAML::Value << L.shutdown_grace_s
@@ -390,11 +411,24 @@ std::string describe(const config& c) {
   for (const auto& k : c.keys) {
     out << YAML::BeginMap << YAML::Key << "alias" << YAML::Value << k.alias << YAML::Key << "key" << YAML::Value
         << k.key.masked() << YAML::Key << "allowed_credentials" << YAML::Value << k.allowed_credentials.describe()
-        << YAML::Key << "allowed_routes" << YAML::Value << YAML::Flow << k.allowed_routes << YAML::EndMap;
+        << YAML::Key << "allowed_routes" << YAML::Value << YAML::Flow << k.allowed_routes;
+    auto optional_number = [&](const char* name, const auto& v) {
+      out << YAML::Key << name << YAML::Value;
+      if (v) out << *v;
+      else out << YAML::Null;
+    };
+    optional_number("max_budget", k.max_budget);
+    out << YAML::Key << "budget_duration" << YAML::Value << k.budget_duration << YAML::Key << "budget_credentials"
+        << YAML::Value << k.budget_credentials.describe();
+    optional_number("rpm_limit", k.rpm_limit);
+    optional_number("tpm_limit", k.tpm_limit);
+    optional_number("max_parallel_requests", k.max_parallel_requests);
+    out << YAML::EndMap;
   }
   out << YAML::EndSeq;
   out << YAML::Key << "store" << YAML::Value << YAML::BeginMap << YAML::Key << "sqlite" << YAML::Value
-      << c.store.sqlite << YAML::EndMap;
+      << c.store.sqlite << YAML::Key << "spend_queue_bytes" << YAML::Value << c.store.spend_queue_bytes
+      << YAML::Key << "drain_timeout_s" << YAML::Value << c.store.drain_timeout_s << YAML::EndMap;
   out << YAML::Key << "usage" << YAML::Value << YAML::BeginMap << YAML::Key << "tap" << YAML::Value
       << c.usage.tap << YAML::EndMap;
   out << YAML::Key << "prices_file" << YAML::Value;

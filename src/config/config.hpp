@@ -25,6 +25,8 @@ struct limits_config {
   std::size_t max_header_count = 256;
   std::uint64_t max_body_bytes = 32ull << 20;
   double idle_timeout_s = 60;                // client silent (between or inside requests)
+  double header_timeout_s = 10;              // a whole request head, from its first byte (slowloris);
+                                             // likewise a response head once its first byte came
   double upstream_connect_timeout_s = 10;    // TCP + TLS handshake
   double upstream_idle_timeout_s = 600;      // upstream silent while we wait for bytes
   double shutdown_grace_s = 30;              // SIGTERM: in-flight requests get this long
@@ -56,6 +58,13 @@ struct static_key {
   secret key;
   policy::label_set allowed_credentials = policy::label_set::all();
   std::vector<std::string> allowed_routes;
+  // Governance, as on stored keys (docs/admin.md).
+  std::optional<double> max_budget;  // USD
+  std::string budget_duration;       // empty: the key's lifetime
+  policy::label_set budget_credentials = policy::label_set::all();
+  std::optional<std::int64_t> rpm_limit;
+  std::optional<std::int64_t> tpm_limit;
+  std::optional<std::int64_t> max_parallel_requests;
 };
 
 struct auth_config {
@@ -64,6 +73,10 @@ struct auth_config {
 
 struct store_config {
   std::string sqlite = "passgate.db";
+  // Spend rows waiting for the store (while it is locked, full or gone), bounded
+  // by their approximate size; rows beyond it are dropped and counted.
+  std::uint64_t spend_queue_bytes = 64ull << 20;
+  double drain_timeout_s = 10;  // at stop: how long to keep retrying a failing store
 };
 
 struct usage_config {

@@ -34,7 +34,7 @@ void append_status_line(std::string& out, int status, std::string_view reason) {
 }
 
 void build_local_response(std::string& out, int status, std::string_view content_type, std::string_view body,
-                          std::string_view request_id, bool close) {
+                          std::string_view request_id, bool close, std::string_view extra_headers) {
   out.clear();
   append_status_line(out, status, {});
   append_header(out, "content-type", content_type);
@@ -42,6 +42,7 @@ void build_local_response(std::string& out, int status, std::string_view content
   append_number(out, body.size());
   out.append("\r\n");
   if (!request_id.empty()) append_header(out, hdr::x_passgate_request_id, request_id);
+  out.append(extra_headers);
   if (close) out.append("connection: close\r\n");
   out.append("\r\n");
   out.append(body);

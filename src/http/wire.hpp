@@ -24,7 +24,8 @@ void append_number(std::string& out, std::uint64_t n);
 void append_chunk_size(std::string& out, std::size_t n);
 
 // A complete response the gateway answers itself (errors, health, admin).
+// extra_headers: whole "name: value\r\n" lines, added as they are.
 void build_local_response(std::string& out, int status, std::string_view content_type, std::string_view body,
-                          std::string_view request_id, bool close);
+                          std::string_view request_id, bool close, std::string_view extra_headers = {});
 
 }  // namespace passgate::http

@@ -33,6 +33,10 @@ void gateway_metrics::count_request(std::string_view outcome, std::string_view l
   response_bytes.fetch_add(bytes, std::memory_order_relaxed);
 }
 
+void gateway_metrics::count_refusal(std::string_view reason) {
+  limit_refusals[index_of(refusal_reasons, reason)].fetch_add(1, std::memory_order_relaxed);
+}
+
 std::string to_prometheus(const gateway_metrics& m, const std::vector<reading>& readings) {
   std::string out;
   out.reserve(4096);
@@ -57,6 +61,18 @@ std::string to_prometheus(const gateway_metrics& m, const std::vector<reading>& 
   counter(out, "passgate_upstream_reuses_total", "Requests sent on a pooled upstream connection.", m.upstream_reuses.load());
   counter(out, "passgate_unknown_model_rows_total", "Spend rows whose model has no price (cost left null).",
           m.unknown_model_rows.load());
+  out += "# HELP passgate_limit_refusals_total Requests refused by their key's budget or rate limits, by reason.\n";
+  out += "# TYPE passgate_limit_refusals_total counter\n";
+  for (std::size_t i = 0; i < refusal_reasons.size(); ++i) {
+    out += "passgate_limit_refusals_total{reason=\"";
+    out += refusal_reasons[i];
+    out += "\"} ";
+    out += std::to_string(m.limit_refusals[i].load(std::memory_order_relaxed));
+    out += '\n';
+  }
+  counter(out, "passgate_unrecorded_refusals_total",
+          "Requests refused before a key was known whose spend row was not written (rate-limited).",
+          m.unrecorded_refusals.load());
   for (const auto& g : readings) {
     out += "# HELP " + g.name + " " + g.help + "\n# TYPE " + g.name + " " + g.type + "\n" + g.name + " ";
     char buf[32];

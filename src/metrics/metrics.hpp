@@ -12,7 +12,9 @@
 
 namespace passgate::metrics {
 
-inline constexpr std::array<std::string_view, 4> outcomes{"ok", "upstream_error", "client_closed", "gateway_error"};
+inline constexpr std::array<std::string_view, 6> outcomes{"ok",       "upstream_error", "client_closed",
+                                                          "shutdown", "refused",        "gateway_error"};
+inline constexpr std::array<std::string_view, 4> refusal_reasons{"budget", "rpm", "tpm", "parallel"};
 inline constexpr std::array<std::string_view, 5> labels{"oauth", "byok", "bearer", "server", "none"};
 
 struct gateway_metrics {
@@ -24,9 +26,16 @@ struct gateway_metrics {
   std::atomic<std::uint64_t> upstream_connect_failures{0};
   std::atomic<std::uint64_t> upstream_reuses{0};
   std::atomic<std::uint64_t> unknown_model_rows{0};
+  // passgate_limit_refusals_total{reason}: requests a key's limits refused.
+  std::array<std::atomic<std::uint64_t>, refusal_reasons.size()> limit_refusals{};
+  // Requests refused before a key was known (bad framing, no or a bad key) whose
+  // row was not written: such rows are rate-limited so that an unauthenticated
+  // flood cannot grow the database.
+  std::atomic<std::uint64_t> unrecorded_refusals{0};
 
   // Counts one finished proxied request; unknown names land in the last slot.
   void count_request(std::string_view outcome, std::string_view label, std::uint64_t bytes);
+  void count_refusal(std::string_view reason);
 };
 
 // A value kept elsewhere, read when /metrics is asked for.

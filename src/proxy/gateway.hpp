@@ -11,6 +11,7 @@
 
 #include "common/watchdog.hpp"
 #include "config/config.hpp"
+#include "limits/limiter.hpp"
 #include "metrics/metrics.hpp"
 #include "policy/credential_rule.hpp"
 #include "upstream/connector.hpp"
@@ -61,6 +62,7 @@ struct gateway {
   metrics::gateway_metrics stats;
   std::function<std::string()> metrics_text;  // GET /metrics; empty: 404
   asio::thread_pool* blocking = nullptr;      // runs admin handlers (database work)
+  limits::limiter* limiter = nullptr;         // budgets and rate limits; null: none enforced
   std::atomic<bool> draining{false};
   std::atomic<std::int64_t> active_connections{0};
   std::atomic<std::uint64_t> released_bytes{0};  // large per-connection buffers given back (see server::trim_loop)
@@ -77,7 +79,16 @@ struct worker {
   asio::io_context ioc;
   watchdog dog;
   upstream::pool pool;
+  // Rows written this second for requests refused before a key was known.
+  std::int64_t keyless_rows_second = 0;
+  std::int64_t keyless_rows = 0;
 };
+
+// Unix milliseconds (budgets, rate windows, rows).
+inline std::int64_t unix_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 // Builds the route runtime (TLS contexts, policies) from the config.
 std::vector<route_runtime> make_routes(const config::config& cfg);

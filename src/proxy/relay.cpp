@@ -276,10 +276,44 @@ awaitable<session::next> session::end_early(const stop_reason& why) {
   co_return co_await answer_local(why.code, why.message, why.close);
 }
 
+// LiteLLM's headers, for keys with rpm or tpm limits: what the key may still do
+// in the current minute.
+void session::append_ratelimit_headers(std::string& out) const {
+  const auto& a = rq_.admission;
+  auto add = [&](std::string_view name, const std::optional<std::int64_t>& v) {
+    if (!v) return;
+    out.append(name);
+    out.append(": ");
+    http::append_number(out, static_cast<std::uint64_t>(std::max<std::int64_t>(0, *v)));
+    out.append("\r\n");
+  };
+  add("x-ratelimit-limit-requests", a.rpm_limit);
+  add("x-ratelimit-remaining-requests", a.rpm_remaining);
+  add("x-ratelimit-limit-tokens", a.tpm_limit);
+  add("x-ratelimit-remaining-tokens", a.tpm_remaining);
+}
+
+// A request its key's limits refuse: 429 in Anthropic's shape, never forwarded.
+// Budgets say billing_error and x-should-retry: false (the SDKs and Claude Code
+// then do not retry); rates say rate_limit_error with a truthful retry-after.
+awaitable<session::next> session::answer_refusal() {
+  const auto& a = rq_.admission;
+  const bool budget = a.refused == limits::refusal::budget;
+  w_.gw.stats.count_refusal(limits::to_string(a.refused));
+  if (a.retry_after_s > 0) {
+    extra_headers_.append("retry-after: ");
+    http::append_number(extra_headers_, static_cast<std::uint64_t>(a.retry_after_s));
+    extra_headers_.append("\r\n");
+  }
+  if (budget) extra_headers_.append("x-should-retry: false\r\n");
+  const auto e = budget ? gateway_error::budget_exceeded : gateway_error::rate_limited;
+  co_return co_await answer(shape_of(e).status, "application/json", error_body(e, a.message), false);
+}
+
 awaitable<session::next> session::relay(route_runtime& rt, std::string_view rest) {
   const auto& req = req_->get();
   rq_.record.route = rt.cfg->name;
-  rq_.record.path = std::string(policy::path_only(rest.empty() ? "/"sv : rest));
+  rq_.record.path = std::string(policy::path_only(rest.empty() ? "/"sv : rest).substr(0, 512));  // a row, not a dump
 
   if (auto m = policy::map_path(rt.cfg->upstream.base_path, rest, target_); !m.ok)
     co_return co_await answer_local(gateway_error::bad_path, std::string(m.reason));
@@ -291,6 +325,17 @@ awaitable<session::next> session::relay(route_runtime& rt, std::string_view rest
     rq_.record.key_alias = policy_.caller->key_alias;
   }
   if (policy_.error) co_return co_await answer_local(policy_.error->code, policy_.error->message);
+  rq_.label = policy_.label;
+
+  // Governance: only keys that have limits pay for it (a few loads otherwise).
+  if (policy_.caller && w_.gw.limiter && limits::has_limits(*policy_.caller)) {
+    // count_tokens costs nothing: never refused for a budget.
+    const bool budget_exempt = rq_.record.path.ends_with("/count_tokens"sv);
+    rq_.admission = w_.gw.limiter->admit(*policy_.caller, policy_.label, budget_exempt, unix_ms());
+    rq_.limited_key = policy_.caller;
+    append_ratelimit_headers(extra_headers_);
+    if (rq_.admission.refused != limits::refusal::none) co_return co_await answer_refusal();
+  }
 
   // The upstream request head, written by hand.
   head_.clear();
@@ -368,6 +413,8 @@ awaitable<session::next> session::relay_response(route_runtime& rt) {
   }
   if (reframe_chunked) head_.append("transfer-encoding: chunked\r\n");
   http::append_header(head_, hdr::x_passgate_request_id, rq_.record.request_id);
+  head_.append(extra_headers_);  // x-ratelimit-* for keys with rpm/tpm limits
+  extra_headers_.clear();
   if (close_after) head_.append("connection: close\r\n");
   head_.append("\r\n");
   rq_.state = request_state::streaming;

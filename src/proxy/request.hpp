@@ -4,11 +4,15 @@
 // session::finish(), which releases what the request held, logs it, counts it
 // and hands its row to the writer (see session.cpp).
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
 #include "common/gateway_error.hpp"
+#include "auth/key_record.hpp"
 #include "common/watchdog.hpp"
+#include "limits/limiter.hpp"
+#include "policy/credential_label.hpp"
 #include "usage/spend_record.hpp"
 
 namespace passgate::proxy {
@@ -27,6 +31,7 @@ inline constexpr std::string_view ok = "ok";
 inline constexpr std::string_view upstream_error = "upstream_error";
 inline constexpr std::string_view client_closed = "client_closed";
 inline constexpr std::string_view shutdown = "shutdown";  // cut when the grace period ran out
+inline constexpr std::string_view refused = "refused";    // a key's budget or rate limit
 inline constexpr std::string_view gateway_error = "gateway_error";
 }  // namespace outcome
 
@@ -49,6 +54,11 @@ struct request {
   bool awaiting_upstream = false;  // sent, answer not finished: the client watcher may arm
   bool tapping = false;         // the usage tap was started for this answer
   bool upstream_reused = false;  // the upstream connection came from the pool
+  // Governance: the key whose limits admitted this request (null for keys
+  // without limits) and what admission said; finish() releases and charges.
+  std::shared_ptr<const auth::key_record> limited_key;
+  limits::admission admission;
+  policy::credential_label label = policy::credential_label::none;
 
   // Why the exchange broke, when it breaks: the cut and a vanished client
   // explain an I/O error better than the error itself.

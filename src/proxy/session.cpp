@@ -284,12 +284,14 @@ awaitable<session::next> session::answer(int status, std::string_view content_ty
   close = close || closing_ || body_pending || !req_ || !req_->is_header_done() || !req_->keep_alive() ||
           w_.gw.draining.load(std::memory_order_relaxed);
   linger_ = body_pending;
-  http::build_local_response(head_, status, content_type, body, rq_.record.request_id, close);
+  http::build_local_response(head_, status, content_type, body, rq_.record.request_id, close, extra_headers_);
+  extra_headers_.clear();
   out_.assign({asio::buffer(head_)});
   auto ec = co_await write_client();
   auto head_size = head_.size() - body.size();
   rq_.bytes_out = rq_.bytes_out > head_size ? rq_.bytes_out - head_size : 0;
   std::string_view how = status >= 400 ? outcome::gateway_error : outcome::ok;
+  if (rq_.admission.refused != limits::refusal::none) how = outcome::refused;
   if (ec) how = rq_.cut ? outcome::shutdown : outcome::client_closed;
   finish(ec ? 0 : status, how);
   co_return (ec || close) ? next::close : next::keep_alive;
@@ -376,13 +378,47 @@ void session::finish(int status, std::string_view how) {
                         std::chrono::system_clock::now().time_since_epoch())
                         .count() -
                     r.duration_ms;
+  settle_limits();
   log_access(r, rq_.bytes_out);
   if (r.route.empty()) {  // health, metrics, admin, 404: counted, no spend row
     w_.gw.stats.requests_unrouted.fetch_add(1, std::memory_order_relaxed);
     return;
   }
   w_.gw.stats.count_request(r.outcome, r.credential, rq_.bytes_out);
+  if (!keep_row()) {
+    w_.gw.stats.unrecorded_refusals.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
   if (w_.gw.on_record) w_.gw.on_record(std::move(r));
+}
+
+// The parallel slot goes back, and what the answer used is charged: tokens
+// toward tpm, cost toward the budget. Runs for every way a request ends.
+void session::settle_limits() {
+  if (!rq_.limited_key) return;
+  auto key = std::move(rq_.limited_key);
+  auto& lim = *w_.gw.limiter;
+  if (rq_.admission.holds_parallel) lim.release_parallel(*key);
+  if (rq_.admission.refused != limits::refusal::none) return;
+  const auto& r = rq_.record;
+  std::int64_t tokens = r.input_tokens.value_or(0) + r.cache_creation_input_tokens.value_or(0) + r.output_tokens.value_or(0);
+  if (tokens > 0 || r.cost_usd.value_or(0) > 0) lim.charge(*key, rq_.label, tokens, r.cost_usd.value_or(0), unix_ms());
+}
+
+// Rows of requests refused before a key was known are rate-limited: an
+// unauthenticated caller must not be able to grow the database. At most
+// keyless_rows_per_s such rows per I/O thread per second; the rest are counted
+// (passgate_unrecorded_refusals_total) and logged, not stored.
+bool session::keep_row() {
+  const auto& r = rq_.record;
+  if (!r.key_id.empty() || r.outcome != outcome::gateway_error || r.status < 400 || r.status >= 500) return true;
+  constexpr std::int64_t keyless_rows_per_s = 20;
+  auto now_s = unix_ms() / 1000;
+  if (now_s != w_.keyless_rows_second) {
+    w_.keyless_rows_second = now_s;
+    w_.keyless_rows = 0;
+  }
+  return ++w_.keyless_rows <= keyless_rows_per_s;
 }
 
 void session::log_access(const usage::spend_record& r, std::uint64_t bytes) {

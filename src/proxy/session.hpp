@@ -65,6 +65,8 @@ class session : public watched, public std::enable_shared_from_this<session> {
   void finish(int status, std::string_view outcome);
   void log_access(const usage::spend_record& r, std::uint64_t bytes);
   void shed_burst_memory();
+  void settle_limits();
+  bool keep_row();
 
   // relay.cpp: the proxy pipeline.
   awaitable<next> relay(route_runtime& rt, std::string_view rest);
@@ -74,6 +76,8 @@ class session : public watched, public std::enable_shared_from_this<session> {
   awaitable<std::optional<stop_reason>> read_response_head();
   awaitable<next> relay_response(route_runtime& rt);
   awaitable<next> end_early(const stop_reason& why);
+  awaitable<next> answer_refusal();
+  void append_ratelimit_headers(std::string& out) const;
   void frame_views(bool chunked, bool final_chunk);
   void feed_tap();
   bool apply_usage();
@@ -105,6 +109,7 @@ class session : public watched, public std::enable_shared_from_this<session> {
   std::string head_;
   std::string frames_;
   std::string flat_;  // a write of many small pieces, copied into one
+  std::string extra_headers_;  // whole header lines for the next answer (x-ratelimit-*, retry-after)
   std::vector<asio::const_buffer> views_;
   std::vector<asio::const_buffer> out_;
   usage::usage_tap tap_;  // reads a copy of the response body; reused answer after answer

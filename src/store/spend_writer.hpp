@@ -1,23 +1,44 @@
 #pragma once
 // Writes spend rows to the store from its own thread, in batches, so that an I/O
-// thread only ever appends to a bounded queue. A full queue drops the row and
-// counts it (and says so in the log); stop() drains what is queued.
+// thread only ever appends to a bounded queue (a short lock and a move).
+//
+// The queue is bounded by bytes (each row's approximate size: the struct plus its
+// strings), counting the batch being written. A row that does not fit is dropped,
+// counted, and logged once per power of two. Nothing else is dropped while the
+// process runs: when a write fails (the store locked, read-only, full, gone…) the
+// batch stays queued and is written again after a pause that doubles from
+// retry_initial to retry_max, until it goes through; the store skips request_ids
+// it already holds, so a batch whose commit did happen counts once. One warning
+// when the store starts failing, one line when it works again.
+//
+// stop() writes what is queued; while the store fails it keeps retrying for at
+// most drain_timeout (measured from the stop), then gives up and logs exactly how
+// many rows were lost.
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <mutex>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "store/store.hpp"
 
 namespace passgate::store {
 
 struct spend_writer_options {
-  std::size_t max_queue = 100000;
+  std::size_t max_queue_bytes = std::size_t(64) << 20;
   std::size_t batch = 128;  // rows per transaction
   std::chrono::milliseconds flush_interval{200};
+  std::chrono::milliseconds retry_initial{50};
+  std::chrono::milliseconds retry_max{5000};
+  std::chrono::milliseconds drain_timeout{10000};
 };
+
+// The bytes a queued row counts for.
+std::size_t approx_bytes(const usage::spend_record& row);
 
 class spend_writer {
  public:
@@ -25,26 +46,40 @@ class spend_writer {
   ~spend_writer();  // stop()
   spend_writer(const spend_writer&) = delete;
 
-  // Never blocks beyond a short lock; false when the queue was full.
+  // Never blocks beyond a short lock; false when the row did not fit (dropped).
   bool push(usage::spend_record&& row);
-  // Writes everything queued, then stops the thread. Idempotent.
+  // Writes everything queued (retrying a failing store for at most
+  // drain_timeout), then stops the thread. Idempotent.
   void stop();
 
-  std::uint64_t written() const { return written_.load(); }
-  std::uint64_t dropped() const { return dropped_.load(); }
-  std::uint64_t failed() const { return failed_.load(); }
-  std::size_t queued() const;
+  // Waiting or being written now.
+  std::size_t queued_rows() const { return rows_.load(std::memory_order_relaxed); }
+  std::size_t queued_bytes() const { return bytes_.load(std::memory_order_relaxed); }
+  // In the store (rows of a batch whose request_id was already there count too).
+  std::uint64_t written() const { return written_.load(std::memory_order_relaxed); }
+  // Overflow plus rows lost at stop().
+  std::uint64_t dropped() const { return overflowed() + lost(); }
+  std::uint64_t overflowed() const { return overflowed_.load(std::memory_order_relaxed); }
+  std::uint64_t lost() const { return lost_.load(std::memory_order_relaxed); }
+  // Failed write attempts, and attempts that repeated a batch after one.
+  std::uint64_t write_errors() const { return errors_.load(std::memory_order_relaxed); }
+  std::uint64_t retries() const { return retries_.load(std::memory_order_relaxed); }
 
  private:
   void run();
+  // Takes up to opts_.batch rows off the queue (they stay counted in rows_/bytes_).
+  std::size_t take_batch(std::vector<usage::spend_record>& batch);
+  void forget(std::size_t rows, std::size_t bytes);  // written or lost
 
   store& store_;
-  spend_writer_options opts_;
+  const spend_writer_options opts_;
   mutable std::mutex mu_;
   std::condition_variable wake_;
-  std::deque<usage::spend_record> queue_;
+  std::deque<std::pair<usage::spend_record, std::size_t>> queue_;  // row, its bytes
   bool stopping_ = false;
-  std::atomic<std::uint64_t> written_{0}, dropped_{0}, failed_{0};
+  // Written under mu_, read anywhere.
+  std::atomic<std::size_t> rows_{0}, bytes_{0};
+  std::atomic<std::uint64_t> written_{0}, overflowed_{0}, lost_{0}, errors_{0}, retries_{0};
   std::thread thread_;
 };
 

@@ -73,6 +73,38 @@ CREATE TRIGGER keys_changed_on_update AFTER UPDATE ON keys
 CREATE TRIGGER keys_changed_on_delete AFTER DELETE ON keys
   BEGIN UPDATE key_changes SET version = version + 1; END;
 )sql"},
+    // Spend rows are idempotent by request_id: a batch written again after a commit
+    // whose success was never reported adds nothing (INSERT … ON CONFLICT DO
+    // NOTHING). Rows already stored twice are made unique first, with a temporary
+    // index so that a large table is not scanned once per row: exact copies (the
+    // same request written twice) count once; different rows that share an id (not
+    // written by passgate, but possible in an edited file) are all kept, the later
+    // ones renamed "<request_id>#<id>".
+    {3, R"sql(
+CREATE INDEX spend_request_id_migration ON spend (request_id);
+DELETE FROM spend WHERE EXISTS (
+  SELECT 1 FROM spend AS e
+  WHERE e.request_id = spend.request_id AND e.id < spend.id
+    AND e.started_at_ms IS spend.started_at_ms AND e.duration_ms IS spend.duration_ms
+    AND e.ttfb_ms IS spend.ttfb_ms AND e.key_id IS spend.key_id
+    AND e.key_alias IS spend.key_alias AND e.route IS spend.route AND e.path IS spend.path
+    AND e.method IS spend.method AND e.status IS spend.status AND e.model IS spend.model
+    AND e.credential IS spend.credential AND e.input_tokens IS spend.input_tokens
+    AND e.output_tokens IS spend.output_tokens
+    AND e.cache_creation_input_tokens IS spend.cache_creation_input_tokens
+    AND e.cache_read_input_tokens IS spend.cache_read_input_tokens
+    AND e.cost_usd IS spend.cost_usd AND e.outcome IS spend.outcome);
+UPDATE spend SET request_id = request_id || '#' || id WHERE EXISTS (
+  SELECT 1 FROM spend AS e WHERE e.request_id = spend.request_id AND e.id < spend.id);
+DROP INDEX spend_request_id_migration;
+CREATE UNIQUE INDEX spend_by_request_id ON spend (request_id);
+)sql"},
+    // Which credential kinds a key's budget counts (and refuses): a JSON array of
+    // labels, like allowed_credentials; existing keys count every kind.
+    {4, R"sql(
+ALTER TABLE keys ADD COLUMN budget_credentials TEXT NOT NULL
+  DEFAULT '["oauth","byok","bearer","server","none"]';
+)sql"},
 };
 
 // 0: an empty database.

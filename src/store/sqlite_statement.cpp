@@ -2,13 +2,38 @@
 
 #include <stdexcept>
 
+#include "store/store.hpp"
+
 namespace passgate::store::sqlite {
 
-void throw_error(sqlite3* db, std::string_view what) {
-  std::string msg = "sqlite: ";
-  msg += what;
+bool is_unavailable(int rc) {
+  switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_READONLY:
+    case SQLITE_FULL:
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN:
+    case SQLITE_PROTOCOL:  // a WAL lock race lost repeatedly: busy by another name
+      return true;
+    default:
+      return false;
+  }
+}
+
+std::string describe_db(sqlite3* db) {
+  const char* file = db ? sqlite3_db_filename(db, "main") : nullptr;
+  return std::string("sqlite ") + (file && *file ? file : ":memory:");
+}
+
+void throw_error(sqlite3* db, int rc, std::string_view what, std::string_view file) {
+  std::string msg = file.empty() ? describe_db(db) : "sqlite " + std::string(file);
   msg += ": ";
-  msg += db ? sqlite3_errmsg(db) : "out of memory";
+  msg += db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  msg += " (";
+  msg += what;
+  msg += ")";
+  if (is_unavailable(rc)) throw passgate::store::unavailable(msg);
   throw std::runtime_error(msg);
 }
 
@@ -19,47 +44,48 @@ connection::connection(const std::string& path) {
                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                            nullptr);
   db_.reset(db);  // a handle is returned even on failure, and must be closed
-  if (rc != SQLITE_OK) throw_error(db, "open " + path);
+  if (rc != SQLITE_OK) throw_error(db, rc, "open", path);
   sqlite3_extended_result_codes(db, 1);
 }
 
 void connection::exec(std::string_view sql, std::string_view what) {
-  if (sqlite3_exec(get(), std::string(sql).c_str(), nullptr, nullptr, nullptr) != SQLITE_OK)
-    throw_error(get(), what);
+  if (int rc = sqlite3_exec(get(), std::string(sql).c_str(), nullptr, nullptr, nullptr); rc != SQLITE_OK)
+    throw_error(get(), rc, what);
 }
 
 statement::statement(sqlite3* db, std::string_view sql) : db_(db) {
-  if (sqlite3_prepare_v3(db, sql.data(), int(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt_,
-                         nullptr) != SQLITE_OK)
-    throw_error(db, "prepare");
+  if (int rc = sqlite3_prepare_v3(db, sql.data(), int(sql.size()), SQLITE_PREPARE_PERSISTENT,
+                                  &stmt_, nullptr);
+      rc != SQLITE_OK)
+    throw_error(db, rc, "prepare a statement");
 }
 
 void statement::bind_int64(int i, std::int64_t v) {
-  if (sqlite3_bind_int64(stmt_, i, v) != SQLITE_OK) throw_error(db_, "bind");
+  if (int rc = sqlite3_bind_int64(stmt_, i, v); rc != SQLITE_OK) throw_error(db_, rc, "bind a value");
 }
 void statement::bind_double(int i, double v) {
-  if (sqlite3_bind_double(stmt_, i, v) != SQLITE_OK) throw_error(db_, "bind");
+  if (int rc = sqlite3_bind_double(stmt_, i, v); rc != SQLITE_OK) throw_error(db_, rc, "bind a value");
 }
 void statement::bind_text(int i, std::string_view v) {
-  if (sqlite3_bind_text64(stmt_, i, v.data(), v.size(), SQLITE_TRANSIENT, SQLITE_UTF8) !=
-      SQLITE_OK)
-    throw_error(db_, "bind");
+  if (int rc = sqlite3_bind_text64(stmt_, i, v.data(), v.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+      rc != SQLITE_OK)
+    throw_error(db_, rc, "bind a value");
 }
 
 void statement::bind_text_borrowed(int i, std::string_view v) {
-  if (sqlite3_bind_text64(stmt_, i, v.data(), v.size(), SQLITE_STATIC, SQLITE_UTF8) !=
-      SQLITE_OK)
-    throw_error(db_, "bind");
+  if (int rc = sqlite3_bind_text64(stmt_, i, v.data(), v.size(), SQLITE_STATIC, SQLITE_UTF8);
+      rc != SQLITE_OK)
+    throw_error(db_, rc, "bind a value");
 }
 void statement::bind_null(int i) {
-  if (sqlite3_bind_null(stmt_, i) != SQLITE_OK) throw_error(db_, "bind");
+  if (int rc = sqlite3_bind_null(stmt_, i); rc != SQLITE_OK) throw_error(db_, rc, "bind a value");
 }
 
 bool statement::step() {
-  switch (sqlite3_step(stmt_)) {
+  switch (int rc = sqlite3_step(stmt_)) {
     case SQLITE_ROW: return true;
     case SQLITE_DONE: return false;
-    default: throw_error(db_, "step");
+    default: throw_error(db_, rc, "run a statement");
   }
 }
 

@@ -1,8 +1,10 @@
 #pragma once
 // Thin RAII over the SQLite C API: one connection, prepared statements cached by
-// their SQL text, and a write transaction. Errors throw std::runtime_error naming
-// what was being done; SQLite's own messages never contain bound values, so no key
-// material can leak through them.
+// their SQL text, and a write transaction. Errors throw std::runtime_error as
+// "sqlite FILE: REASON (WHAT)": the database file, SQLite's message and what was
+// being done; SQLite's own messages never contain bound values, so no key material
+// can leak through them. Failures that may go away by themselves (busy, locked,
+// read-only, full, I/O error, cannot open) throw store::unavailable instead.
 #include <sqlite3.h>
 
 #include <cstdint>
@@ -14,7 +16,13 @@
 
 namespace passgate::store::sqlite {
 
-[[noreturn]] void throw_error(sqlite3* db, std::string_view what);
+// rc: the failed call's result code; file: the database's name when db cannot
+// tell it (a failed open), else empty.
+[[noreturn]] void throw_error(sqlite3* db, int rc, std::string_view what, std::string_view file = {});
+// True for the result codes store::unavailable stands for.
+bool is_unavailable(int rc);
+// "sqlite FILE" for messages: the database's full path, or ":memory:".
+std::string describe_db(sqlite3* db);
 
 class connection {
  public:

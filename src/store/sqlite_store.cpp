@@ -2,12 +2,21 @@
 // takes the object's mutex, so one store may be shared by the key cache's thread,
 // the spend writer and admin handlers. Several processes (the server and the CLI)
 // may open the same file: WAL lets readers run beside the writer, and busy_timeout
-// makes writers wait for each other instead of failing.
+// makes writers wait for each other (briefly) instead of failing at once.
+//
+// A database file deleted or replaced while open (SQLite would go on using the
+// unlinked file, its writes lost at exit) is noticed at the next call: while
+// nothing is at the path, calls fail with store::unavailable (a new, empty
+// database is never made in its place at run time); once a file is there again
+// (restored, or replaced by a rename), the store reopens it.
 #include <boost/json/array.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -20,8 +29,6 @@ namespace passgate::store {
 namespace {
 
 using sqlite::statement_use;
-
-constexpr int busy_timeout_ms = 5000;
 
 // ---- list columns, stored as JSON arrays of strings ----
 
@@ -38,10 +45,11 @@ std::string labels_to_json(const policy::label_set& labels) {
   return boost::json::serialize(a);
 }
 
+// db: "sqlite FILE", for messages.
 std::vector<std::string> json_strings(const std::string& text, const std::string& key_id,
-                                      const char* column) {
+                                      const char* column, const std::string& db) {
   auto fail = [&]() -> std::runtime_error {
-    return std::runtime_error("sqlite: key " + key_id + ": column " + column +
+    return std::runtime_error(db + ": key " + key_id + ": column " + column +
                               " is not a JSON array of strings");
   };
   boost::system::error_code ec;
@@ -55,12 +63,13 @@ std::vector<std::string> json_strings(const std::string& text, const std::string
   return out;
 }
 
-policy::label_set labels_from_json(const std::string& text, const std::string& key_id) {
+policy::label_set labels_from_json(const std::string& text, const std::string& key_id,
+                                   const std::string& db, const char* column) {
   policy::label_set labels;
-  for (const auto& name : json_strings(text, key_id, "allowed_credentials")) {
+  for (const auto& name : json_strings(text, key_id, column, db)) {
     auto l = policy::label_from_string(name);
     if (!l)
-      throw std::runtime_error("sqlite: key " + key_id + ": unknown credential label '" + name +
+      throw std::runtime_error(db + ": key " + key_id + ": unknown credential label '" + name +
                                "'");
     labels.add(*l);
   }
@@ -73,7 +82,7 @@ policy::label_set labels_from_json(const std::string& text, const std::string& k
 const std::string select_keys =
     "SELECT key_id, key_alias, key_prefix, key_hash, created_at, expires_at, revoked, is_master, "
     "allowed_routes, allowed_credentials, max_budget, budget_duration, rpm_limit, tpm_limit, "
-    "max_parallel_requests, metadata_json FROM keys";
+    "max_parallel_requests, metadata_json, budget_credentials FROM keys";
 const std::string key_by_hash_sql = select_keys + " WHERE key_hash = ?";
 const std::string key_by_id_sql = select_keys + " WHERE key_id = ?";
 // Oldest first: keys created while a caller pages through land on the last page
@@ -83,18 +92,18 @@ const std::string list_keys_sql = select_keys + " ORDER BY created_at, key_id LI
 const std::string insert_key_sql =
     "INSERT INTO keys (key_id, key_prefix, key_hash, created_at, key_alias, expires_at, revoked, "
     "is_master, allowed_routes, allowed_credentials, max_budget, budget_duration, rpm_limit, "
-    "tpm_limit, max_parallel_requests, metadata_json) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    "tpm_limit, max_parallel_requests, metadata_json, budget_credentials) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 const std::string update_key_sql =
     "UPDATE keys SET key_alias = ?, expires_at = ?, revoked = ?, is_master = ?, "
     "allowed_routes = ?, allowed_credentials = ?, max_budget = ?, budget_duration = ?, "
-    "rpm_limit = ?, tpm_limit = ?, max_parallel_requests = ?, metadata_json = ? "
+    "rpm_limit = ?, tpm_limit = ?, max_parallel_requests = ?, metadata_json = ?, budget_credentials = ? "
     "WHERE key_id = ?";
 const std::string revoke_by_id_sql = "UPDATE keys SET revoked = 1 WHERE key_id = ?";
 const std::string revoke_by_hash_sql = "UPDATE keys SET revoked = 1 WHERE key_hash = ?";
 const std::string keys_version_sql = "SELECT version FROM key_changes WHERE id = 1";
 
-auth::key_record read_key(const statement_use& s) {
+auth::key_record read_key(const statement_use& s, const std::string& db) {
   auth::key_record r;
   r.key_id = s->text(0);
   r.key_alias = s->text(1);
@@ -104,18 +113,19 @@ auth::key_record read_key(const statement_use& s) {
   r.expires_at = s->opt_int64(5);
   r.revoked = s->int64(6) != 0;
   r.is_master = s->int64(7) != 0;
-  r.allowed_routes = json_strings(s->text(8), r.key_id, "allowed_routes");
-  r.allowed_credentials = labels_from_json(s->text(9), r.key_id);
+  r.allowed_routes = json_strings(s->text(8), r.key_id, "allowed_routes", db);
+  r.allowed_credentials = labels_from_json(s->text(9), r.key_id, db, "allowed_credentials");
   r.max_budget = s->opt_real(10);
   r.budget_duration = s->text(11);
   r.rpm_limit = s->opt_int64(12);
   r.tpm_limit = s->opt_int64(13);
   r.max_parallel_requests = s->opt_int64(14);
   r.metadata_json = s->text(15);
+  r.budget_credentials = labels_from_json(s->text(16), r.key_id, db, "budget_credentials");
   return r;
 }
 
-// Binds the fields update_key may change, at parameters first..first+11.
+// Binds the fields update_key may change, at parameters first..first+12.
 void bind_mutable_key_fields(const statement_use& s, int first, const auth::key_record& r) {
   s->bind_text(first, r.key_alias);
   s->bind_opt_int64(first + 1, r.expires_at);
@@ -129,6 +139,7 @@ void bind_mutable_key_fields(const statement_use& s, int first, const auth::key_
   s->bind_opt_int64(first + 9, r.tpm_limit);
   s->bind_opt_int64(first + 10, r.max_parallel_requests);
   s->bind_text(first + 11, r.metadata_json);
+  s->bind_text(first + 12, labels_to_json(r.budget_credentials));
 }
 
 void check_page(page p) {
@@ -144,11 +155,16 @@ const std::string spend_columns =
     "status, model, credential, input_tokens, output_tokens, cache_creation_input_tokens, "
     "cache_read_input_tokens, cost_usd, outcome";
 const std::string select_spend = "SELECT " + spend_columns + " FROM spend";
+// A request_id already stored is skipped (its unique index: schema version 3).
 const std::string insert_spend_sql =
     "INSERT INTO spend (" + spend_columns +
-    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (request_id) DO NOTHING";
+// The credential kinds come as a JSON array (labels_to_json), read with json_each;
+// with every kind (?4 = 1) any row counts, whatever its label.
 const std::string key_spend_sql =
-    "SELECT TOTAL(cost_usd) FROM spend WHERE key_id = ? AND started_at_ms >= ?";
+    "SELECT TOTAL(cost_usd) FROM spend WHERE key_id = ?1 AND started_at_ms >= ?2 "
+    "AND (?4 = 1 OR credential IN (SELECT value FROM json_each(?3)))";
 
 usage::spend_record read_spend(const statement_use& s) {
   usage::spend_record r;
@@ -216,16 +232,12 @@ const char* group_expression(spend_group g) {
 
 class sqlite_store final : public store {
  public:
-  explicit sqlite_store(const std::string& path) : conn_(path), stmts_(conn_.get()) {
-    sqlite3_busy_timeout(conn_.get(), busy_timeout_ms);
-    conn_.exec("PRAGMA foreign_keys = ON", "enable foreign keys");
-    if (path != ":memory:") use_wal(path);
-    sqlite::migrate(conn_);
-  }
+  sqlite_store(const std::string& path, sqlite_options opts) : path_(path), opts_(opts) { open(); }
 
   void insert_key(const auth::key_record& r) override {
     std::lock_guard lk(mu_);
-    auto s = stmts_.use(insert_key_sql);
+    reopen_if_moved();
+    auto s = stmts_->use(insert_key_sql);
     s->bind_text(1, r.key_id);
     s->bind_text(2, r.key_prefix);
     s->bind_text(3, r.key_hash);
@@ -234,9 +246,9 @@ class sqlite_store final : public store {
     try {
       s->step();
     } catch (const std::runtime_error&) {
-      int code = sqlite3_extended_errcode(conn_.get());
+      int code = sqlite3_extended_errcode(conn_->get());
       if (code == SQLITE_CONSTRAINT_PRIMARYKEY || code == SQLITE_CONSTRAINT_UNIQUE)
-        throw std::runtime_error("sqlite: insert key " + r.key_id +
+        throw std::runtime_error(name_ + ": insert key " + r.key_id +
                                  ": a key with this id or hash already exists");
       throw;
     }
@@ -253,19 +265,21 @@ class sqlite_store final : public store {
   std::vector<auth::key_record> list_keys(page p) override {
     check_page(p);
     std::lock_guard lk(mu_);
-    auto s = stmts_.use(list_keys_sql);
+    reopen_if_moved();
+    auto s = stmts_->use(list_keys_sql);
     s->bind_int64(1, p.limit);
     s->bind_int64(2, p.offset);
     std::vector<auth::key_record> out;
-    while (s->step()) out.push_back(read_key(s));
+    while (s->step()) out.push_back(read_key(s, name_));
     return out;
   }
 
   bool update_key(const auth::key_record& r) override {
     std::lock_guard lk(mu_);
-    auto s = stmts_.use(update_key_sql);
+    reopen_if_moved();
+    auto s = stmts_->use(update_key_sql);
     bind_mutable_key_fields(s, 1, r);
-    s->bind_text(13, r.key_id);
+    s->bind_text(14, r.key_id);
     s->step();
     return s->changes() > 0;
   }
@@ -280,18 +294,20 @@ class sqlite_store final : public store {
 
   std::int64_t keys_version() override {
     std::lock_guard lk(mu_);
-    auto s = stmts_.use(keys_version_sql);
-    if (!s->step()) throw std::runtime_error("sqlite: the key_changes row is missing");
+    reopen_if_moved();
+    auto s = stmts_->use(keys_version_sql);
+    if (!s->step()) throw std::runtime_error(name_ + ": the key_changes row is missing");
     return s->int64(0);
   }
 
   void insert_spend(const std::vector<usage::spend_record>& rows) override {
     if (rows.empty()) return;
     std::lock_guard lk(mu_);
-    sqlite::write_transaction tx(conn_);
+    reopen_if_moved();
+    sqlite::write_transaction tx(*conn_);
     // One statement for the batch; strings are bound from `rows` without a copy
     // (the statement is reset, its bindings cleared, before rows can go).
-    auto s = stmts_.use(insert_spend_sql);
+    auto s = stmts_->use(insert_spend_sql);
     for (const auto& r : rows) {
       s->bind_text_borrowed(1, r.request_id);
       s->bind_int64(2, r.started_at_ms);
@@ -320,8 +336,9 @@ class sqlite_store final : public store {
   std::vector<usage::spend_record> spend_logs(const spend_filter& f, page p) override {
     check_page(p);
     std::lock_guard lk(mu_);
-    auto s = stmts_.use(select_spend + where_clause(f) +
-                        " ORDER BY started_at_ms DESC, id DESC LIMIT ? OFFSET ?");
+    reopen_if_moved();
+    auto s = stmts_->use(select_spend + where_clause(f) +
+                         " ORDER BY started_at_ms DESC, id DESC LIMIT ? OFFSET ?");
     int i = bind_filter(s, f);
     s->bind_int64(i, p.limit);
     s->bind_int64(i + 1, p.offset);
@@ -332,14 +349,15 @@ class sqlite_store final : public store {
 
   std::vector<spend_group_row> spend_report(const spend_filter& f, spend_group g) override {
     std::lock_guard lk(mu_);
+    reopen_if_moved();
     // Token sums stay integers (SUM, 0 when all null); cost is a float (TOTAL).
-    auto s = stmts_.use(std::string("SELECT ") + group_expression(g) +
-                        ", COUNT(*), COALESCE(SUM(input_tokens), 0), "
-                        "COALESCE(SUM(output_tokens), 0), "
-                        "COALESCE(SUM(cache_creation_input_tokens), 0), "
-                        "COALESCE(SUM(cache_read_input_tokens), 0), "
-                        "TOTAL(cost_usd), SUM(cost_usd IS NULL) FROM spend" +
-                        where_clause(f) + " GROUP BY 1 ORDER BY 1");
+    auto s = stmts_->use(std::string("SELECT ") + group_expression(g) +
+                         ", COUNT(*), COALESCE(SUM(input_tokens), 0), "
+                         "COALESCE(SUM(output_tokens), 0), "
+                         "COALESCE(SUM(cache_creation_input_tokens), 0), "
+                         "COALESCE(SUM(cache_read_input_tokens), 0), "
+                         "TOTAL(cost_usd), SUM(cost_usd IS NULL) FROM spend" +
+                         where_clause(f) + " GROUP BY 1 ORDER BY 1");
     bind_filter(s, f);
     std::vector<spend_group_row> out;
     while (s->step()) {
@@ -357,51 +375,95 @@ class sqlite_store final : public store {
     return out;
   }
 
-  double key_spend_usd(const std::string& key_id, std::int64_t from_ms) override {
+  double key_spend_usd(const std::string& key_id, std::int64_t from_ms, policy::label_set labels) override {
     std::lock_guard lk(mu_);
-    auto s = stmts_.use(key_spend_sql);
+    reopen_if_moved();
+    auto s = stmts_->use(key_spend_sql);
     s->bind_text(1, key_id);
     s->bind_int64(2, from_ms);
+    s->bind_text(3, labels_to_json(labels));
+    s->bind_int64(4, labels.is_all() ? 1 : 0);
     s->step();
     return s->real(0);
   }
 
  private:
+  // A new connection to path_ and its statement cache; the old ones, if any, go
+  // only when the new one is ready.
+  void open() {
+    auto conn = std::make_unique<sqlite::connection>(path_);
+    sqlite3_busy_timeout(conn->get(), int(opts_.busy_timeout.count()));
+    conn->exec("PRAGMA foreign_keys = ON", "enable foreign keys");
+    if (path_ != ":memory:") use_wal(*conn);
+    sqlite::migrate(*conn);
+    stmts_.reset();  // statements first: they belong to the old connection
+    conn_ = std::move(conn);
+    stmts_ = std::make_unique<sqlite::statement_cache>(conn_->get());
+    name_ = sqlite::describe_db(conn_->get());
+  }
+
+  // The file was deleted, renamed or replaced under us: unavailable while the
+  // path is empty, reopened once a file is there. If reopening fails, the call
+  // fails and the next one tries again.
+  void reopen_if_moved() {
+    int moved = 0;
+    if (path_ == ":memory:" ||
+        sqlite3_file_control(conn_->get(), "main", SQLITE_FCNTL_HAS_MOVED, &moved) != SQLITE_OK || !moved)
+      return;
+    // One warning per episode, however many calls find the path empty.
+    if (!moved_)
+      spdlog::warn("{}: the database file was deleted or replaced while open; reopening {} once a file is there",
+                   name_, path_);
+    moved_ = true;
+    std::error_code ec;
+    if (!std::filesystem::exists(path_, ec))
+      throw unavailable(name_ + ": the database file was deleted while open (waiting for a file at " + path_ + ")");
+    open();
+    moved_ = false;
+    spdlog::info("{}: reopened", name_);
+  }
+
   // WAL: the server keeps reading while the CLI writes. NORMAL sync is safe with
   // WAL (a crash may lose the last commits, never corrupt the file).
-  void use_wal(const std::string& path) {
-    sqlite::statement wal(conn_.get(), "PRAGMA journal_mode = WAL");
+  void use_wal(sqlite::connection& conn) {
+    sqlite::statement wal(conn.get(), "PRAGMA journal_mode = WAL");
     if (!wal.step() || wal.text(0) != "wal")
-      throw std::runtime_error("sqlite: " + path + ": could not switch to WAL journal mode");
+      throw std::runtime_error(sqlite::describe_db(conn.get()) + ": could not switch to WAL journal mode");
     wal.reset();
-    conn_.exec("PRAGMA synchronous = NORMAL", "set synchronous");
+    conn.exec("PRAGMA synchronous = NORMAL", "set synchronous");
   }
 
   std::optional<auth::key_record> find_key(const std::string& sql, const std::string& value) {
     std::lock_guard lk(mu_);
-    auto s = stmts_.use(sql);
+    reopen_if_moved();
+    auto s = stmts_->use(sql);
     s->bind_text(1, value);
     if (!s->step()) return std::nullopt;
-    return read_key(s);
+    return read_key(s, name_);
   }
 
   bool revoke(const std::string& sql, const std::string& value) {
     std::lock_guard lk(mu_);
-    auto s = stmts_.use(sql);
+    reopen_if_moved();
+    auto s = stmts_->use(sql);
     s->bind_text(1, value);
     s->step();
     return s->changes() > 0;
   }
 
+  const std::string path_;  // as configured: reopened by this name
+  const sqlite_options opts_;
   std::mutex mu_;
-  sqlite::connection conn_;
-  sqlite::statement_cache stmts_;  // guarded by mu_, like conn_
+  std::unique_ptr<sqlite::connection> conn_;        // guarded by mu_
+  std::unique_ptr<sqlite::statement_cache> stmts_;  // guarded by mu_, like conn_
+  std::string name_;                                // "sqlite FILE", for messages
+  bool moved_ = false;                              // guarded by mu_
 };
 
 }  // namespace
 
-std::unique_ptr<store> open_sqlite(const std::string& path) {
-  return std::make_unique<sqlite_store>(path);
+std::unique_ptr<store> open_sqlite(const std::string& path, sqlite_options opts) {
+  return std::make_unique<sqlite_store>(path, opts);
 }
 
 }  // namespace passgate::store

@@ -3,9 +3,17 @@
 // PostgreSQL later) implement this; nothing here names a database.
 // All calls are blocking: callers on I/O threads must not call them directly
 // (the key cache and the spend writer run them on their own threads).
+//
+// Failures throw std::runtime_error; what() names the database file and the
+// reason, never a bound value (so never key material). A failure that may go away
+// by itself (the file locked or busy past the wait, read-only, disk full, an I/O
+// error, the file cannot be opened) is a store::unavailable: the spend writer
+// retries it, the admin API answers it 503, the CLI prints it and exits 1.
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -13,6 +21,10 @@
 #include "usage/spend_record.hpp"
 
 namespace passgate::store {
+
+struct unavailable : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
 
 struct page {
   std::int64_t offset = 0;
@@ -59,15 +71,30 @@ class store {
   virtual std::int64_t keys_version() = 0;
 
   // Spend.
-  virtual void insert_spend(const std::vector<usage::spend_record>& rows) = 0;  // one transaction
+  // One transaction. Idempotent by request_id: a row whose request_id is already
+  // stored is skipped, so a batch written again (after a commit whose success was
+  // never reported) counts once.
+  virtual void insert_spend(const std::vector<usage::spend_record>& rows) = 0;
   virtual std::vector<usage::spend_record> spend_logs(const spend_filter& f, page p) = 0;
   virtual std::vector<spend_group_row> spend_report(const spend_filter& f, spend_group g) = 0;
   // Total cost of a key since from_ms (for budgets).
-  virtual double key_spend_usd(const std::string& key_id, std::int64_t from_ms) = 0;
+  // Total cost of a key since from_ms (for budgets), of rows whose credential kind
+  // is in `labels`. An index range scan of that key's rows from from_ms on.
+  virtual double key_spend_usd(const std::string& key_id, std::int64_t from_ms,
+                               policy::label_set labels = policy::label_set::all()) = 0;
 };
 
-// path: a file name or ":memory:". Creates and migrates the schema.
-// Throws std::runtime_error with a clear message on failure.
-std::unique_ptr<store> open_sqlite(const std::string& path);
+struct sqlite_options {
+  // How long a call waits for a lock another connection holds before it fails
+  // with store::unavailable. Short by default: an admin call should answer 503
+  // promptly rather than hang; the spend writer opens its own connection with a
+  // longer wait (it retries anyway).
+  std::chrono::milliseconds busy_timeout{1000};
+};
+
+// path: a file name or ":memory:". Creates and migrates the schema. Each call
+// opens its own connection. Throws std::runtime_error (store::unavailable when
+// the file is locked, read-only, full or cannot be opened) with a clear message.
+std::unique_ptr<store> open_sqlite(const std::string& path, sqlite_options opts = {});
 
 }  // namespace passgate::store

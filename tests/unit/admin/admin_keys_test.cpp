@@ -1,5 +1,10 @@
 // The /key/* endpoints: who may call them, generate/info/list/update/delete, and
 // strict validation of every body, with the key cache seeing each change.
+#include <sqlite3.h>
+#include <stdlib.h>
+
+#include <filesystem>
+
 #include "admin/render_json.hpp"
 #include "unit/admin/admin_fixture.hpp"
 
@@ -171,7 +176,7 @@ TEST_F(keys_api, generate_validates_strictly) {
       {R"({"max_budget": -0.5})", "field 'max_budget' must be a number not below 0"},
       {R"({"duration": "30 days"})", "field 'duration' must be a duration"},
       {R"({"duration": "-1d"})", "field 'duration' must be a duration"},
-      {R"({"budget_duration": "monthly"})", "field 'budget_duration' must be a duration"},
+      {R"({"budget_duration": "monthly"})", "field 'budget_duration' must be a period such as 1d, 1w, 1mo"},
       {R"({"allowed_routes": ["anthropic", "gemini"]})", "unknown route 'gemini'"},
       {R"({"allowed_credentials": ["oauth", "cookie"]})", "unknown credential 'cookie'"},
       {R"({"allowed_credentials": []})", "must name at least one"},
@@ -388,10 +393,15 @@ TEST_F(keys_api, delete_by_key_ids) {
 
 namespace pg_store = ::passgate::store;  // inside a store subclass, `store` names the class
 
-// A store whose every call fails, as a broken database would.
+// A store whose every call fails, as a broken database would; `unavailable`: as a
+// locked one would (store::unavailable).
 class failing_store final : public pg_store::store {
  public:
-  [[noreturn]] static void fail() { throw std::runtime_error("sqlite: disk I/O error"); }
+  explicit failing_store(bool unavailable = false) : unavailable_(unavailable) {}
+  [[noreturn]] void fail() const {
+    if (unavailable_) throw pg_store::unavailable("sqlite /srv/passgate.db: database is locked (begin transaction)");
+    throw std::runtime_error("sqlite: disk I/O error");
+  }
   void insert_key(const auth::key_record&) override { fail(); }
   std::optional<auth::key_record> find_key_by_hash(const std::string&) override { fail(); }
   std::optional<auth::key_record> find_key_by_id(const std::string&) override { fail(); }
@@ -403,7 +413,10 @@ class failing_store final : public pg_store::store {
   void insert_spend(const std::vector<usage::spend_record>&) override { fail(); }
   std::vector<usage::spend_record> spend_logs(const pg_store::spend_filter&, pg_store::page) override { fail(); }
   std::vector<pg_store::spend_group_row> spend_report(const pg_store::spend_filter&, pg_store::spend_group) override { fail(); }
-  double key_spend_usd(const std::string&, std::int64_t) override { fail(); }
+  double key_spend_usd(const std::string&, std::int64_t, policy::label_set) override { fail(); }
+
+ private:
+  bool unavailable_;
 };
 
 TEST(admin_api_store_failure, is_a_500_in_anthropic_shape) {
@@ -420,6 +433,84 @@ TEST(admin_api_store_failure, is_a_500_in_anthropic_shape) {
   auto j = json::parse(res.body);
   EXPECT_EQ(j.at("error").at("type").as_string(), "api_error");
   EXPECT_NE(std::string(j.at("error").at("message").as_string()).find("disk I/O error"), std::string::npos);
+  EXPECT_EQ(api.store_failures(), 1u);
+}
+
+TEST(admin_api_store_failure, an_unavailable_store_is_a_503_naming_the_file_on_every_endpoint) {
+  failing_store locked(true);
+  auth::key_cache cache(nullptr, {master_record()});
+  admin_api api(locked, cache, test_config());
+  const std::string expected =
+      "key store unavailable: sqlite /srv/passgate.db: database is locked (begin transaction); try again";
+  struct call {
+    const char* method;
+    const char* target;
+    const char* body;
+  };
+  const call calls[] = {{"POST", "/key/generate", "{}"},
+                        {"GET", "/key/info?key_id=key_x", ""},
+                        {"GET", "/key/list", ""},
+                        {"POST", "/key/update", R"({"key_id":"key_x","key_alias":"a"})"},
+                        {"POST", "/key/delete", R"({"key_ids":["key_x"]})"},
+                        {"GET", "/spend/logs", ""},
+                        {"GET", "/spend/report?group_by=model", ""}};
+  say("a locked store on each of the 7 endpoints: 503 overloaded_error, '" + expected + "'");
+  for (const auto& c : calls) {
+    proxy::local_request req;
+    req.method = c.method;
+    req.target = c.target;
+    req.body = c.body;
+    req.passgate_key = master;
+    auto res = api.handle(req);
+    EXPECT_EQ(res.status, 503) << c.target << ": " << res.body;
+    auto j = json::parse(res.body);
+    EXPECT_EQ(j.at("type").as_string(), "error") << c.target;
+    EXPECT_EQ(j.at("error").at("type").as_string(), "overloaded_error") << c.target;
+    EXPECT_EQ(j.at("error").at("message").as_string(), expected) << c.target;
+  }
+  EXPECT_EQ(api.store_failures(), 7u);
+}
+
+TEST(admin_api_store_failure, a_locked_sqlite_file_answers_503_for_writes_while_reads_go_on) {
+  char tmpl[] = "/tmp/passgate-admin-locked-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl, path = dir + "/passgate.db";
+  {
+    auto st = pg_store::open_sqlite(path, {.busy_timeout = 20ms});
+    auth::key_cache cache(st.get(), {master_record()});
+    cache.start();
+    admin_api api(*st, cache, test_config());
+    sqlite3* other = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &other), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(other, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK);
+    proxy::local_request req;
+    req.passgate_key = master;
+    req.method = "POST";
+    req.target = "/key/generate";
+    req.body = "{}";
+    say("another connection holds the write lock: /key/generate answers 503 with SQLite's reason and the file");
+    auto res = api.handle(req);
+    EXPECT_EQ(res.status, 503) << res.body;
+    auto message = std::string(json::parse(res.body).at("error").at("message").as_string());
+    EXPECT_TRUE(message.starts_with("key store unavailable: sqlite " + path + ": database is locked (")) << message;
+    EXPECT_TRUE(message.ends_with("); try again")) << message;
+    say("reads are not blocked by a write lock (WAL): /key/list and /spend/logs answer 200");
+    req.method = "GET";
+    req.body.clear();
+    req.target = "/key/list";
+    EXPECT_EQ(api.handle(req).status, 200);
+    req.target = "/spend/logs";
+    EXPECT_EQ(api.handle(req).status, 200);
+    say("released: /key/generate works");
+    ASSERT_EQ(sqlite3_exec(other, "COMMIT", nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(other);
+    req.method = "POST";
+    req.target = "/key/generate";
+    req.body = "{}";
+    EXPECT_EQ(api.handle(req).status, 200);
+    cache.stop();
+  }
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -171,16 +171,22 @@ class flaky_store final : public pg_store::store {
  public:
   explicit flaky_store(pg_store::store& inner) : inner_(inner) {}
   std::atomic<bool> failing{false};
+  std::atomic<bool> unavailable{false};  // fail as a locked SQLite file does
+  std::atomic<bool> fail_list_only{false};
   std::atomic<int> version_calls{0};
 
   std::int64_t keys_version() override {
     ++version_calls;
-    if (failing) throw std::runtime_error("database is locked (simulated)");
+    if (!fail_list_only) fail_if_told();
     return inner_.keys_version();
   }
   std::vector<key_record> list_keys(pg_store::page p) override {
-    if (failing) throw std::runtime_error("database is locked (simulated)");
+    fail_if_told();
     return inner_.list_keys(p);
+  }
+  void fail_if_told() const {
+    if (unavailable) throw pg_store::unavailable("sqlite /srv/passgate.db: database is locked (run a statement)");
+    if (failing) throw std::runtime_error("database is locked (simulated)");
   }
   void insert_key(const key_record& r) override { inner_.insert_key(r); }
   std::optional<key_record> find_key_by_hash(const std::string& h) override {
@@ -203,8 +209,8 @@ class flaky_store final : public pg_store::store {
                                                    pg_store::spend_group g) override {
     return inner_.spend_report(f, g);
   }
-  double key_spend_usd(const std::string& id, std::int64_t from_ms) override {
-    return inner_.key_spend_usd(id, from_ms);
+  double key_spend_usd(const std::string& id, std::int64_t from_ms, policy::label_set labels) override {
+    return inner_.key_spend_usd(id, from_ms, labels);
   }
 
  private:
@@ -259,6 +265,44 @@ TEST(KeyCache, FailingReloadKeepsTheLastSnapshot) {
   EXPECT_TRUE(cache.find(old_key));
   cache.stop();  // the log is written by the refresh thread
   EXPECT_EQ(log.count("reload failed"), 1) << "one warning per failure streak";
+}
+
+TEST(key_cache_store_faults, an_unavailable_store_keeps_every_cached_key_and_is_counted) {
+  std::cout << "  checks: the store fails with store::unavailable, at the version check or half-way through "
+               "the keys: static and stored keys stay, failures are counted, one warning naming the file, "
+               "one line on recovery\n";
+  captured_log log;
+  auto db = store::open_sqlite(":memory:");
+  flaky_store flaky(*db);
+  auto stored = generate_key(), configured = generate_key(), later = generate_key();
+  db->insert_key(record_for(stored));
+  key_cache cache(&flaky, {record_for(configured)}, {.refresh_interval = 5ms});
+  cache.start();
+  ASSERT_TRUE(cache.find(stored));
+  EXPECT_EQ(cache.reload_failures(), 0u);
+
+  flaky.unavailable = true;
+  ASSERT_TRUE(eventually([&] { return cache.reload_failures() >= 3; }));
+  EXPECT_TRUE(cache.find(stored));
+  EXPECT_TRUE(cache.find(configured));
+
+  // The version moves on (a key was added) but listing the keys fails: still the old snapshot.
+  db->insert_key(record_for(later));
+  flaky.fail_list_only = true;
+  auto failures = cache.reload_failures();
+  ASSERT_TRUE(eventually([&] { return cache.reload_failures() >= failures + 3; }));
+  EXPECT_TRUE(cache.find(stored));
+  EXPECT_TRUE(cache.find(configured));
+  EXPECT_EQ(cache.find(later), nullptr);
+
+  flaky.unavailable = false;
+  flaky.fail_list_only = false;
+  ASSERT_TRUE(eventually([&] { return cache.find(later) != nullptr; }));
+  EXPECT_TRUE(cache.find(stored));
+  cache.stop();
+  EXPECT_EQ(log.count("reload failed"), 1);
+  EXPECT_EQ(log.count("sqlite /srv/passgate.db: database is locked"), 1);
+  EXPECT_EQ(log.count("reloading works again after"), 1);
 }
 
 TEST(KeyCache, StartThrowsWhenTheStoreFails) {

@@ -140,6 +140,7 @@ std::string full_example() {
              "  max_header_count: 100\n"
              "  max_body_bytes: 1048576\n"
              "  idle_timeout_s: 12.5\n"
+             "  header_timeout_s: 3\n"
              "  upstream_connect_timeout_s: 4\n"
              "  upstream_idle_timeout_s: 300\n"
              "  shutdown_grace_s: 7\n"
@@ -194,6 +195,7 @@ void check_full(const config& c) {
   EXPECT_EQ(c.limits.max_header_count, 100u);
   EXPECT_EQ(c.limits.max_body_bytes, 1048576u);
   EXPECT_DOUBLE_EQ(c.limits.idle_timeout_s, 12.5);
+  EXPECT_DOUBLE_EQ(c.limits.header_timeout_s, 3);
   EXPECT_DOUBLE_EQ(c.limits.upstream_connect_timeout_s, 4);
   EXPECT_DOUBLE_EQ(c.limits.upstream_idle_timeout_s, 300);
   EXPECT_DOUBLE_EQ(c.limits.shutdown_grace_s, 7);
@@ -275,6 +277,7 @@ TEST_F(Config, FullExampleRoundTripsThroughDescribe) {
   EXPECT_EQ(d["limits"]["max_header_count"].as<std::size_t>(), L.max_header_count);
   EXPECT_EQ(d["limits"]["max_body_bytes"].as<std::uint64_t>(), L.max_body_bytes);
   EXPECT_DOUBLE_EQ(d["limits"]["idle_timeout_s"].as<double>(), L.idle_timeout_s);
+  EXPECT_DOUBLE_EQ(d["limits"]["header_timeout_s"].as<double>(), L.header_timeout_s);
   EXPECT_DOUBLE_EQ(d["limits"]["upstream_connect_timeout_s"].as<double>(), L.upstream_connect_timeout_s);
   EXPECT_DOUBLE_EQ(d["limits"]["upstream_idle_timeout_s"].as<double>(), L.upstream_idle_timeout_s);
   EXPECT_DOUBLE_EQ(d["limits"]["shutdown_grace_s"].as<double>(), L.shutdown_grace_s);
@@ -364,6 +367,7 @@ TEST_F(Config, EachLimitHasItsBounds) {
       {"max_header_count", "8", "10000", "7", "10001", [](auto& l) { return double(l.max_header_count); }, 8, 10000},
       {"max_body_bytes", "0", "1099511627776", nullptr, "1099511627777", [](auto& l) { return double(l.max_body_bytes); }, 0, 1099511627776.0},
       {"idle_timeout_s", "0.05", "86400", "0.04", "86401", [](auto& l) { return l.idle_timeout_s; }, 0.05, 86400},
+      {"header_timeout_s", "0.05", "3600", "0.01", "3601", [](auto& l) { return l.header_timeout_s; }, 0.05, 3600},
       {"upstream_connect_timeout_s", "0.05", "3600", "0.01", "3601", [](auto& l) { return l.upstream_connect_timeout_s; }, 0.05, 3600},
       {"upstream_idle_timeout_s", "0.05", "86400", "0", "86400.5", [](auto& l) { return l.upstream_idle_timeout_s; }, 0.05, 86400},
       {"shutdown_grace_s", "0", "3600", "-1", "3600.1", [](auto& l) { return l.shutdown_grace_s; }, 0, 3600},
@@ -612,6 +616,50 @@ TEST(ParseListen, Cases) {
     EXPECT_EQ(host, "before");
     EXPECT_EQ(port, 1);
   }
+}
+
+// ---- store: the spend queue bound and the drain at stop ---------------------------------
+
+TEST(config_store, spend_queue_bytes_and_drain_timeout_s) {
+  std::cout << "  checks: store.spend_queue_bytes (default 64 MiB, 1 MiB..1 TiB, whole bytes) and "
+               "store.drain_timeout_s (default 10, 0..3600): read, bounded with file:line:key errors, described\n";
+  auto d = defaults(empty_env);
+  EXPECT_EQ(d.store.spend_queue_bytes, 64ull << 20);
+  EXPECT_DOUBLE_EQ(d.store.drain_timeout_s, 10);
+
+  auto c = load_text("store:\n  sqlite: pg.db\n  spend_queue_bytes: 1048576\n  drain_timeout_s: 2.5\n", "test.yaml",
+                     empty_env);
+  EXPECT_EQ(c.store.sqlite, "pg.db");
+  EXPECT_EQ(c.store.spend_queue_bytes, 1048576u);
+  EXPECT_DOUBLE_EQ(c.store.drain_timeout_s, 2.5);
+  c = load_text("store:\n  spend_queue_bytes: 1099511627776\n  drain_timeout_s: 0\n", "test.yaml", empty_env);
+  EXPECT_EQ(c.store.spend_queue_bytes, 1ull << 40);
+  EXPECT_DOUBLE_EQ(c.store.drain_timeout_s, 0);
+
+  auto error = [](const std::string& yaml) {
+    try {
+      load_text(yaml, "test.yaml", empty_env);
+    } catch (const config_error& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  EXPECT_EQ(error("store:\n  spend_queue_bytes: 1048575\n"),
+            "test.yaml:2: 'store.spend_queue_bytes': must be between 1048576 and 1099511627776");
+  EXPECT_EQ(error("store:\n  spend_queue_bytes: 1099511627777\n"),
+            "test.yaml:2: 'store.spend_queue_bytes': must be between 1048576 and 1099511627776");
+  EXPECT_EQ(error("store:\n  spend_queue_bytes: 64MiB\n"), "test.yaml:2: 'store.spend_queue_bytes': expected a whole number");
+  EXPECT_EQ(error("store:\n  spend_queue_bytes: -5\n"), "test.yaml:2: 'store.spend_queue_bytes': expected a whole number");
+  EXPECT_EQ(error("store:\n  sqlite: x.db\n  drain_timeout_s: -1\n"),
+            "test.yaml:3: 'store.drain_timeout_s': must be between 0 and 3600");
+  EXPECT_EQ(error("store:\n  drain_timeout_s: soon\n"), "test.yaml:2: 'store.drain_timeout_s': expected a number");
+  EXPECT_TRUE(has(error("store:\n  spend_queue: 5\n"),
+                  "'store.spend_queue': unknown key (expected one of: sqlite, spend_queue_bytes, drain_timeout_s)"));
+
+  c = load_text("store:\n  spend_queue_bytes: 2097152\n  drain_timeout_s: 7.5\n", "test.yaml", empty_env);
+  auto described = YAML::Load(describe(c));
+  EXPECT_EQ(described["store"]["spend_queue_bytes"].as<std::uint64_t>(), 2097152u);
+  EXPECT_DOUBLE_EQ(described["store"]["drain_timeout_s"].as<double>(), 7.5);
 }
 
 // ---- the shipped examples -----------------------------------------------------------------------

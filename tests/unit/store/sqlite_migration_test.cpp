@@ -121,6 +121,35 @@ TEST(SqliteMigration, Version1DatabaseIsMigratedWithRowsKept) {
   EXPECT_NE(db->keys_version(), v) << "the version-2 triggers must fire on migrated rows";
 }
 
+TEST(SqliteMigration, DuplicateRequestIdsAreMadeUniqueWithoutLosingRequests) {
+  std::cout << "a version-1 file where one request was stored twice and two different rows share "
+               "an id: the copy goes, the different row is kept renamed, and request_id is unique "
+               "from then on\n";
+  test::temp_db_file file;
+  exec_raw(file.path(), schema_v1);
+  exec_raw(file.path(), R"sql(
+INSERT INTO spend (request_id, started_at_ms, duration_ms, key_id, status, model, credential,
+                   input_tokens, cost_usd, outcome)
+  VALUES ('req_old', 1714521600000, 120, 'key_old', 200, 'claude-haiku', 'byok', 12, 0.25, 'ok'),
+         ('req_twin', 1714521700000, 5, 'key_old', 200, 'claude-haiku', 'byok', NULL, NULL, 'ok'),
+         ('req_twin', 1714521800000, 7, 'key_old', 529, 'claude-haiku', 'byok', NULL, NULL, 'upstream_error');
+)sql");
+  auto db = open_sqlite(file.path());
+  EXPECT_EQ(schema_version_of(file.path()), sqlite::latest_schema_version());
+  auto logs = db->spend_logs({}, {});
+  std::vector<std::string> ids;
+  for (const auto& r : logs) ids.push_back(r.request_id);
+  // Newest first; the renamed twin is the later row (id 4).
+  EXPECT_EQ(ids, (std::vector<std::string>{"req_twin#4", "req_twin", "req_old"}));
+  EXPECT_EQ(db->key_spend_usd("key_old", 0), 0.25) << "the exact copy no longer counts twice";
+
+  usage::spend_record again;
+  again.request_id = "req_old";
+  again.started_at_ms = 1;
+  db->insert_spend({again});
+  EXPECT_EQ(db->spend_logs({}, {}).size(), 3u);
+}
+
 TEST(SqliteMigration, ReopeningACurrentDatabaseChangesNothing) {
   std::cout << "closing and reopening keeps rows, schema version and keys_version\n";
   test::temp_db_file file;

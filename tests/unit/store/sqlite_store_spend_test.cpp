@@ -225,5 +225,19 @@ TEST_F(SqliteStoreSpend, BatchIsOneTransaction) {
   EXPECT_EQ(logs({}, {0, 1}), (names{"req_7"}));
 }
 
+TEST_F(SqliteStoreSpend, SameRequestIdTwiceIsOneRow) {
+  std::cout << "a row whose request_id is stored already is skipped, alone or inside a batch; "
+               "the first version stays\n";
+  auto again = sample_rows()[0];  // req_1
+  again.cost_usd = 99.0;
+  db_->insert_spend({again});
+  EXPECT_EQ(db_->spend_logs({}, {}).size(), 6u);
+  auto fresh = row(8, day2 + 9000, "key_a", "claude-haiku", "oauth", 200);
+  db_->insert_spend({fresh, again, fresh});
+  EXPECT_EQ(db_->spend_logs({}, {}).size(), 7u);
+  EXPECT_EQ(logs({.key_id = "key_a"}), (names{"req_8", "req_6", "req_2", "req_1"}));
+  EXPECT_NEAR(db_->key_spend_usd("key_a", 0), 0.012, 1e-12) << "req_1 still costs 0.01, not 99";
+}
+
 }  // namespace
 }  // namespace passgate::store

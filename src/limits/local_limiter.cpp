@@ -1,0 +1,188 @@
+// The in-process limiter: a map of key id to counters under one mutex.
+#include <spdlog/fmt/fmt.h>
+
+#include <algorithm>
+#include <chrono>
+#include <ctime>
+#include <mutex>
+#include <unordered_map>
+
+#include "limits/budget_period.hpp"
+#include "limits/limiter.hpp"
+#include "limits/sliding_window.hpp"
+
+namespace passgate::limits {
+
+std::string_view to_string(refusal r) {
+  switch (r) {
+    case refusal::none: return "none";
+    case refusal::budget: return "budget";
+    case refusal::rpm: return "rpm";
+    case refusal::tpm: return "tpm";
+    case refusal::parallel: return "parallel";
+  }
+  return "none";
+}
+
+namespace {
+
+std::string iso_utc(std::int64_t ms) {
+  std::time_t t = ms / 1000;
+  std::tm tm{};
+  ::gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+// Whole seconds, rounded up, within the 1–60 s a rate limit can ask for.
+std::int64_t rate_retry_s(std::int64_t ms) { return std::clamp<std::int64_t>((ms + 999) / 1000, 1, 60); }
+
+struct key_state {
+  sliding_window requests;
+  sliding_window tokens;
+  std::int64_t in_flight = 0;
+  // The budget period as last seen, and what was spent in it.
+  std::string duration_text;
+  budget_period period;
+  period_window window;
+  bool have_window = false;
+  bool seeded = false;
+  double spend = 0;
+};
+
+class local_limiter final : public limiter {
+ public:
+  admission admit(const auth::key_record& key, policy::credential_label label, bool budget_exempt,
+                  std::int64_t now_ms) override {
+    admission a;
+    std::lock_guard lock(mu_);
+    auto& s = states_[key.key_id];
+    const std::string& who = key.key_alias.empty() ? key.key_id : key.key_alias;
+
+    if (key.max_budget && !budget_exempt && key.budget_credentials.contains(label)) {
+      roll(s, key, now_ms);
+      if (s.spend >= *key.max_budget) {
+        a.refused = refusal::budget;
+        a.retry_after_s = s.window.reset_ms ? std::max<std::int64_t>(1, (*s.window.reset_ms - now_ms + 999) / 1000) : 0;
+        a.message = fmt::format("budget of ${:.2f} for key '{}' spent (${:.2f} this period; {})", *key.max_budget, who,
+                                s.spend,
+                                s.window.reset_ms ? "resets " + iso_utc(*s.window.reset_ms) : std::string("it does not reset"));
+        return a;
+      }
+    }
+    if (key.rpm_limit) {
+      a.rpm_limit = *key.rpm_limit;
+      auto used = s.requests.used(now_ms);
+      if (used >= *key.rpm_limit) {
+        a.refused = refusal::rpm;
+        a.rpm_remaining = 0;
+        a.retry_after_s = rate_retry_s(s.requests.ms_until_below(now_ms, *key.rpm_limit));
+        a.message = fmt::format("rate limit of {} requests per minute for key '{}' reached; retry in {} s",
+                                *key.rpm_limit, who, a.retry_after_s);
+        fill_tokens(a, s, key, now_ms);
+        return a;
+      }
+    }
+    if (key.tpm_limit) {
+      a.tpm_limit = *key.tpm_limit;
+      if (s.tokens.used(now_ms) >= *key.tpm_limit) {
+        a.refused = refusal::tpm;
+        a.tpm_remaining = 0;
+        a.retry_after_s = rate_retry_s(s.tokens.ms_until_below(now_ms, *key.tpm_limit));
+        a.message = fmt::format("rate limit of {} tokens per minute for key '{}' reached; retry in {} s",
+                                *key.tpm_limit, who, a.retry_after_s);
+        if (key.rpm_limit) a.rpm_remaining = std::max<std::int64_t>(0, *key.rpm_limit - s.requests.used(now_ms));
+        return a;
+      }
+    }
+    if (key.max_parallel_requests && s.in_flight >= *key.max_parallel_requests) {
+      a.refused = refusal::parallel;
+      a.retry_after_s = 1;
+      a.message = fmt::format("key '{}' already has {} request(s) in flight, its limit; retry when one ends", who,
+                              s.in_flight);
+      return a;
+    }
+    // Admitted.
+    if (key.rpm_limit) {
+      s.requests.add(now_ms, 1);
+      a.rpm_remaining = std::max<std::int64_t>(0, *key.rpm_limit - s.requests.used(now_ms));
+    }
+    fill_tokens(a, s, key, now_ms);
+    if (key.max_parallel_requests) {
+      ++s.in_flight;
+      a.holds_parallel = true;
+    }
+    return a;
+  }
+
+  void release_parallel(const auth::key_record& key) override {
+    std::lock_guard lock(mu_);
+    auto it = states_.find(key.key_id);
+    if (it != states_.end() && it->second.in_flight > 0) --it->second.in_flight;
+  }
+
+  void charge(const auth::key_record& key, policy::credential_label label, std::int64_t tokens, double cost_usd,
+              std::int64_t now_ms) override {
+    std::lock_guard lock(mu_);
+    auto& s = states_[key.key_id];
+    if (key.tpm_limit && tokens > 0) s.tokens.add(now_ms, tokens);
+    if (key.max_budget && cost_usd > 0 && key.budget_credentials.contains(label)) {
+      roll(s, key, now_ms);
+      s.spend += cost_usd;
+    }
+  }
+
+  void seed_budget(const auth::key_record& key, std::int64_t period_start_ms, double spend) override {
+    std::lock_guard lock(mu_);
+    auto& s = states_[key.key_id];
+    roll(s, key, period_start_ms);
+    if (s.window.start_ms != period_start_ms) return;  // the period moved on meanwhile
+    s.spend = std::max(s.spend, spend);
+    s.seeded = true;
+  }
+
+  bool needs_seed(const auth::key_record& key, std::int64_t now_ms) override {
+    if (!key.max_budget) return false;
+    std::lock_guard lock(mu_);
+    auto& s = states_[key.key_id];
+    roll(s, key, now_ms);
+    return !s.seeded;
+  }
+
+ private:
+  // Moves the state to the period that contains now_ms: a new period starts at
+  // zero (exactly: nothing of it can be in the store yet), a changed duration
+  // asks for a new seed.
+  static void roll(key_state& s, const auth::key_record& key, std::int64_t now_ms) {
+    if (!s.have_window || s.duration_text != key.budget_duration) {
+      s.duration_text = key.budget_duration;
+      s.period = parse_budget_period(key.budget_duration).value_or(budget_period{});
+      s.window = window_at(s.period, now_ms);
+      s.have_window = true;
+      s.spend = 0;
+      s.seeded = false;
+      return;
+    }
+    if (s.window.reset_ms && now_ms >= *s.window.reset_ms) {
+      s.window = window_at(s.period, now_ms);
+      s.spend = 0;
+      s.seeded = true;
+    }
+  }
+
+  static void fill_tokens(admission& a, key_state& s, const auth::key_record& key, std::int64_t now_ms) {
+    if (!key.tpm_limit) return;
+    a.tpm_limit = *key.tpm_limit;
+    a.tpm_remaining = std::max<std::int64_t>(0, *key.tpm_limit - s.tokens.used(now_ms));
+  }
+
+  std::mutex mu_;
+  std::unordered_map<std::string, key_state> states_;
+};
+
+}  // namespace
+
+std::unique_ptr<limiter> make_local_limiter() { return std::make_unique<local_limiter>(); }
+
+}  // namespace passgate::limits
