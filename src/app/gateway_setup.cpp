@@ -125,8 +125,15 @@ gateway_runtime::~gateway_runtime() { shutdown(); }
 
 void gateway_runtime::seed_budgets(const std::vector<std::shared_ptr<const auth::key_record>>& keys) {
   auto now = proxy::unix_ms();
+  bool flushed = false;
   for (const auto& k : keys) {
     if (!k->max_budget || !parts_->limiter->needs_seed(*k, now)) continue;
+    // Rows still queued are not in the store yet: write them first (bounded).
+    if (!flushed && parts_->spend) {
+      if (!parts_->spend->flush(std::chrono::seconds(2)))
+        spdlog::warn("budgets: spend rows still queued after 2 s; this period's spend may be counted short");
+      flushed = true;
+    }
     auto window = limits::window_at(limits::parse_budget_period(k->budget_duration).value_or(limits::budget_period{}), now);
     try {
       double spent = parts_->store->key_spend_usd(k->key_id, window.start_ms, k->budget_credentials);

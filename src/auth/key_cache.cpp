@@ -169,17 +169,17 @@ void key_cache::publish(std::vector<key_record> stored) {
   }
   if (skipped) spdlog::warn("key cache: skipped {} stored keys with a malformed key_hash", skipped);
 
-  std::vector<std::shared_ptr<const key_record>> published;
+  // Before the records are live: what on_publish prepares for them (a budget's
+  // spend) is in place by the first request that finds them.
   if (opts_.on_publish) {
+    std::vector<std::shared_ptr<const key_record>> published;
     published.reserve(snap->by_digest.size());
     for (const auto& [d, rec] : snap->by_digest) published.push_back(rec);
+    opts_.on_publish(published);
   }
-  {
-    std::lock_guard lk(snapshot_mu_);
-    snapshot_ = std::move(snap);
-    generation_.fetch_add(1, std::memory_order_release);
-  }
-  if (opts_.on_publish) opts_.on_publish(published);
+  std::lock_guard lk(snapshot_mu_);
+  snapshot_ = std::move(snap);
+  generation_.fetch_add(1, std::memory_order_release);
 }
 
 void key_cache::reload(bool forced) {

@@ -45,9 +45,9 @@ struct key_cache_options {
   std::chrono::milliseconds refresh_interval{1000};
   // Unix seconds for expiry checks; empty: the system clock. Tests set it.
   std::function<std::int64_t()> now_unix;
-  // Called after each snapshot is published, on the thread that published it
-  // (start()'s caller, then the refresh thread: never an I/O thread), with every
-  // usable record. The limiter seeds budgets from the store here.
+  // Called with every record of each new snapshot just before it is published,
+  // on the thread that publishes it (start()'s caller, then the refresh thread:
+  // never an I/O thread). The limiter seeds budgets from the store here.
   std::function<void(const std::vector<std::shared_ptr<const key_record>>&)> on_publish;
 };
 

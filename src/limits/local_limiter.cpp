@@ -35,6 +35,9 @@ std::string iso_utc(std::int64_t ms) {
   return buf;
 }
 
+// Dollars for a person: cents, or more digits for budgets under a cent.
+std::string usd(double v) { return v >= 0.01 || v == 0 ? fmt::format("${:.2f}", v) : fmt::format("${:.6f}", v); }
+
 // Whole seconds, rounded up, within the 1–60 s a rate limit can ask for.
 std::int64_t rate_retry_s(std::int64_t ms) { return std::clamp<std::int64_t>((ms + 999) / 1000, 1, 60); }
 
@@ -65,8 +68,8 @@ class local_limiter final : public limiter {
       if (s.spend >= *key.max_budget) {
         a.refused = refusal::budget;
         a.retry_after_s = s.window.reset_ms ? std::max<std::int64_t>(1, (*s.window.reset_ms - now_ms + 999) / 1000) : 0;
-        a.message = fmt::format("budget of ${:.2f} for key '{}' spent (${:.2f} this period; {})", *key.max_budget, who,
-                                s.spend,
+        a.message = fmt::format("budget of {} for key '{}' spent ({} {}; {})", usd(*key.max_budget), who,
+                                usd(s.spend), s.window.reset_ms ? "this period" : "in all",
                                 s.window.reset_ms ? "resets " + iso_utc(*s.window.reset_ms) : std::string("it does not reset"));
         return a;
       }

@@ -279,8 +279,18 @@ awaitable<error_code> session::write_client() {
 
 awaitable<session::next> session::answer(int status, std::string_view content_type, std::string_view body,
                                          bool close) {
-  // A request whose body was not read leaves the connection unusable.
+  // A request whose body was not read leaves the connection unusable, unless
+  // the rest of it is already here (a refused SDK request, typically): then it
+  // is passed over and the connection stays open for the client's next request.
   bool body_pending = req_ && req_->is_header_done() && !req_->is_done();
+  if (body_pending) {
+    error_code ec;
+    views_.clear();
+    std::size_t used = http::parse_body(*req_, in_, ec, body_limits(w_.gw.cfg->limits));
+    views_.clear();
+    if (!ec) in_.consume(used);
+    body_pending = ec || !req_->is_done();
+  }
   close = close || closing_ || body_pending || !req_ || !req_->is_header_done() || !req_->keep_alive() ||
           w_.gw.draining.load(std::memory_order_relaxed);
   linger_ = body_pending;

@@ -74,6 +74,20 @@ void spend_writer::forget(std::size_t rows, std::size_t bytes) {
   bytes_.store(bytes_.load(std::memory_order_relaxed) - bytes, std::memory_order_relaxed);
 }
 
+bool spend_writer::flush(std::chrono::milliseconds max_wait) {
+  auto until = std::chrono::steady_clock::now() + max_wait;
+  {
+    std::lock_guard lock(mu_);
+    flush_requested_ = true;
+  }
+  wake_.notify_one();
+  while (rows_.load(std::memory_order_relaxed) > 0) {
+    if (std::chrono::steady_clock::now() >= until) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return true;
+}
+
 void spend_writer::run() {
   // Below the I/O threads, so that a batch never holds a request back on a busy
   // core; nice 5 still leaves it a quarter of a contended core, more than it needs.
@@ -94,7 +108,9 @@ void spend_writer::run() {
     {
       std::unique_lock lock(mu_);
       if (batch.empty()) {
-        wake_.wait_for(lock, opts_.flush_interval, [&] { return stopping_ || queue_.size() >= opts_.batch; });
+        wake_.wait_for(lock, opts_.flush_interval,
+                       [&] { return stopping_ || flush_requested_ || queue_.size() >= opts_.batch; });
+        if (queue_.size() <= opts_.batch) flush_requested_ = false;  // this batch empties the queue
         batch_bytes = take_batch(batch);
       } else {
         // After a failure: pause, waking early only when stop() starts the drain.

@@ -52,6 +52,10 @@ class spend_writer {
   // drain_timeout), then stops the thread. Idempotent.
   void stop();
 
+  // Asks for what is queued to be written now and waits until the queue is
+  // empty, for at most max_wait; false if rows were still queued then. For
+  // readers that need the store to include every row pushed so far (budgets).
+  bool flush(std::chrono::milliseconds max_wait);
   // Waiting or being written now.
   std::size_t queued_rows() const { return rows_.load(std::memory_order_relaxed); }
   std::size_t queued_bytes() const { return bytes_.load(std::memory_order_relaxed); }
@@ -77,6 +81,7 @@ class spend_writer {
   std::condition_variable wake_;
   std::deque<std::pair<usage::spend_record, std::size_t>> queue_;  // row, its bytes
   bool stopping_ = false;
+  bool flush_requested_ = false;  // write without waiting for a full batch or the interval
   // Written under mu_, read anywhere.
   std::atomic<std::size_t> rows_{0}, bytes_{0};
   std::atomic<std::uint64_t> written_{0}, overflowed_{0}, lost_{0}, errors_{0}, retries_{0};
