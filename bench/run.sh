@@ -17,6 +17,8 @@
 #   BENCH_RT=0         latency runs at the normal policy instead of SCHED_FIFO (root)
 #   BENCH_TAP_REPEATS  pairs of runs of the usage tap on/off comparison (default 12; 0: skip it)
 #   BENCH_TAP_ONLY=1   only that comparison (about 2 minutes): prints its table, report left alone
+#   BENCH_LIMITS_REPEATS  pairs of runs of the key-limits on/off comparison (default 8; 0: skip it)
+#   BENCH_LIMITS_ONLY=1   only that comparison (about a minute): prints its table, report left alone
 #
 # Installs nginx, wrk (and Google Benchmark's headers) from Debian with apt-get
 # when they are missing and the script runs as root. Needs 2 cores: the load
@@ -120,7 +122,8 @@ python3 "$ROOT/bench/bench.py" \
   --root "$ROOT" --tmp "$TMP" --out "$OUT" --json "$BUILD/bench-results.json" \
   --duration "${BENCH_DURATION:-3}" --repeats "${BENCH_REPEATS:-3}" \
   --max-streams "${BENCH_MAX_STREAMS:-10000}" --build-s "$build_s" --nice "$nice" "${rt[@]}" \
-  --tap-repeats "${BENCH_TAP_REPEATS:-12}" $([[ ${BENCH_TAP_ONLY:-0} == 1 ]] && echo --tap-only) &
+  --tap-repeats "${BENCH_TAP_REPEATS:-12}" $([[ ${BENCH_TAP_ONLY:-0} == 1 ]] && echo --tap-only) \
+  --limits-repeats "${BENCH_LIMITS_REPEATS:-8}" $([[ ${BENCH_LIMITS_ONLY:-0} == 1 ]] && echo --limits-only) &
 pid=$!
 wait "$pid"
 pid=""

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "support/e2e.hpp"
+#include "support/eventually.hpp"
 
 namespace passgate::test {
 namespace {
@@ -24,19 +25,6 @@ const std::string master = "sk-master-admin-e2e-0123456789";
 const std::string server_key = "sk-ant-api03-ORG-SERVER-KEY-admin";
 const std::map<std::string, std::string> env{{"PASSGATE_MASTER_KEY", master}, {"ORG_KEY", server_key}};
 
-// Far above the key cache's refresh interval (1 s): only a bound, never a
-// measured time.
-constexpr auto poll_limit = 30s;
-
-template <class Pred>
-bool eventually(Pred pred) {
-  auto deadline = std::chrono::steady_clock::now() + poll_limit;
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(20ms);
-  }
-  return true;
-}
 
 json::value parse(const std::string& text) {
   boost::system::error_code ec;

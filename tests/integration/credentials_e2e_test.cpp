@@ -189,12 +189,17 @@ TEST(check_config, mixed_mode_example_validates_and_masks_secrets) {
   const std::map<std::string, std::string> env{{"PASSGATE_MASTER_KEY", "sk-pg-master-SECRET-value-1"},
                                                {"ANTHROPIC_API_KEY", "sk-ant-api03-SERVER-SECRET-value"},
                                                {"ALICE_KEY", "alice-SECRET-gateway-key"},
-                                               {"CI_BOT_KEY", "bot-SECRET-gateway-key"}};
+                                               {"CI_BOT_KEY", "bot-SECRET-gateway-key"},
+                                               {"BOB_KEY", "bob-SECRET-gateway-key"}};
   say("passgate check-config accepts the mixed-mode example and prints it with secrets masked");
   auto r = run_passgate({"check-config", example}, env);
   EXPECT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find("require_key: true"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("alias: alice"), std::string::npos) << r.output;
+  say("with the limits of the example's keys shown as they are in force");
+  EXPECT_NE(r.output.find("budget_duration: 1mo"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("rpm_limit: 60"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("budget_credentials: server"), std::string::npos) << r.output;
   EXPECT_EQ(r.output.find("SECRET"), std::string::npos) << r.output;
   say("with a required variable unset, it fails naming the file, line and key");
   auto missing = env;

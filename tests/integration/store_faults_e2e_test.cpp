@@ -23,6 +23,8 @@
 #include <thread>
 
 #include "support/e2e.hpp"
+#include "support/eventually.hpp"
+#include "support/raw_sqlite.hpp"
 
 namespace passgate::test {
 namespace {
@@ -41,16 +43,6 @@ double metric(std::uint16_t port, const std::string& name) {
   return -1;
 }
 
-// Polls until pred() holds, for at most `limit`; never asserts on timing.
-template <class Pred>
-bool eventually(Pred pred, std::chrono::seconds limit = 60s) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(20ms);
-  }
-  return true;
-}
 
 std::size_t occurrences(const std::string& text, const std::string& what) {
   std::size_t n = 0;
@@ -59,23 +51,6 @@ std::size_t occurrences(const std::string& text, const std::string& what) {
 }
 
 // The test's own connection to the database: another process than passgate.
-class other_process_connection {
- public:
-  explicit other_process_connection(const std::string& path) {
-    if (sqlite3_open(path.c_str(), &db_) != SQLITE_OK) throw std::runtime_error("cannot open " + path);
-  }
-  ~other_process_connection() { sqlite3_close(db_); }
-  void exec(const std::string& sql) {
-    char* err = nullptr;
-    int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err);
-    std::string msg = err ? err : "";
-    sqlite3_free(err);
-    if (rc != SQLITE_OK) throw std::runtime_error(sql + ": " + msg);
-  }
-
- private:
-  sqlite3* db_ = nullptr;
-};
 
 struct admin_reply {
   int status = 0;
@@ -169,7 +144,7 @@ TEST_F(store_faults, a_locked_database_keeps_rows_queued_and_admin_writes_answer
   auto key_id = std::string(json::parse(key.body).at("key_id").as_string());
 
   say("another process holds BEGIN EXCLUSIVE on the database; 20 requests are still answered 200");
-  other_process_connection other(db);
+  raw_sqlite other(db);
   other.exec("BEGIN EXCLUSIVE");
   auto sent = send_requests(gw.port(), 20);
   ASSERT_EQ(sent.size(), 20u);
@@ -230,7 +205,7 @@ TEST_F(store_faults, a_stop_while_the_store_stays_locked_is_bounded_and_counts_t
   const std::string db = gw.dir() + "/passgate.db";
   send_requests(gw.port(), 1);
   wait_written(gw.port(), 1);
-  other_process_connection other(db);
+  raw_sqlite other(db);
   other.exec("BEGIN EXCLUSIVE");
   auto sent = send_requests(gw.port(), 5);
   ASSERT_TRUE(eventually([&] { return metric(gw.port(), "passgate_spend_queue_rows") == 5; }));

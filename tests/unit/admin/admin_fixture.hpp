@@ -20,24 +20,16 @@
 #include "auth/key_cache.hpp"
 #include "auth/key_format.hpp"
 #include "store/store.hpp"
+#include "support/eventually.hpp"
 
 namespace passgate::admin::test {
 
 namespace json = boost::json;
 using namespace std::chrono_literals;
+using passgate::test::eventually;
 
 inline void say(const std::string& what) { std::cout << "  checks: " << what << std::endl; }
 
-// Polls until pred() holds or a generous bound passes; never asserts on timing.
-template <class Pred>
-bool eventually(Pred pred, std::chrono::milliseconds limit = 10s) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(2ms);
-  }
-  return true;
-}
 
 inline const std::string master = "sk-master-unit-0123456789";
 inline constexpr std::int64_t t0 = 1'714'521'600;  // 2024-05-01T00:00:00Z

@@ -14,11 +14,13 @@
 #include "auth/key_cache.hpp"
 #include "store/store.hpp"
 #include "unit/store/temp_db_file.hpp"
+#include "support/eventually.hpp"
 
 namespace passgate::auth {
 namespace {
 
 using namespace std::chrono_literals;
+using passgate::test::eventually;
 namespace pg_store = ::passgate::store;  // inside a store subclass, `store` names the class
 
 key_record record_for(const std::string& key, std::string id = generate_key_id()) {
@@ -30,17 +32,6 @@ key_record record_for(const std::string& key, std::string id = generate_key_id()
   return r;
 }
 
-// Polls until pred() holds or the limit passes; true if it held. Timing is never
-// asserted, only a bound on how long to wait for an outcome.
-template <class Pred>
-bool eventually(Pred pred, std::chrono::milliseconds limit = 5s) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(5ms);
-  }
-  return true;
-}
 
 TEST(KeyCache, StaticKeysFoundUnknownRefused) {
   std::cout << "with no store: static keys found by key and by hash; unknown and malformed "

@@ -16,11 +16,13 @@
 
 #include "store/spend_writer.hpp"
 #include "unit/store/temp_db_file.hpp"
+#include "support/eventually.hpp"
 
 namespace passgate::store {
 namespace {
 
 using namespace std::chrono_literals;
+using passgate::test::eventually;
 
 void say(const std::string& what) { std::cout << "  checks: " << what << std::endl; }
 
@@ -42,15 +44,6 @@ usage::spend_record row(int n) {
   return r;
 }
 
-template <class Pred>
-bool eventually(Pred pred, std::chrono::milliseconds limit = 10s) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(1ms);
-  }
-  return true;
-}
 
 // Fast timings: nothing below depends on them, they only keep the test short.
 spend_writer_options fast(std::size_t batch = 8) {

@@ -12,6 +12,7 @@
 #include "store/sqlite_statement.hpp"
 #include "store/store.hpp"
 #include "unit/store/temp_db_file.hpp"
+#include "support/raw_sqlite.hpp"
 
 namespace passgate::store {
 namespace {
@@ -21,23 +22,6 @@ using namespace std::chrono_literals;
 void say(const std::string& what) { std::cout << "  checks: " << what << std::endl; }
 
 // Another connection to the file, as another process would hold it.
-class raw_connection {
- public:
-  explicit raw_connection(const std::string& path) {
-    if (sqlite3_open(path.c_str(), &db_) != SQLITE_OK) throw std::runtime_error("open failed");
-  }
-  ~raw_connection() { sqlite3_close(db_); }
-  void exec(const std::string& sql) {
-    char* err = nullptr;
-    int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err);
-    std::string msg = err ? err : "";
-    sqlite3_free(err);
-    if (rc != SQLITE_OK) throw std::runtime_error(sql + ": " + msg);
-  }
-
- private:
-  sqlite3* db_ = nullptr;
-};
 
 usage::spend_record spend_row(std::string id) {
   usage::spend_record r;
@@ -68,7 +52,7 @@ TEST(sqlite_store_errors, a_locked_database_is_unavailable_for_writes_and_names_
   test::temp_db_file file;
   auto db = open_sqlite(file.path(), {.busy_timeout = 20ms});
   db->insert_spend({spend_row("req_before")});
-  raw_connection other(file.path());
+  passgate::test::raw_sqlite other(file.path());
   other.exec("BEGIN EXCLUSIVE");
 
   say("another connection holds the write lock: spend and key writes fail with store::unavailable");
@@ -96,7 +80,7 @@ TEST(sqlite_store_errors, a_database_held_exclusively_cannot_be_opened_and_says_
   open_sqlite(file.path())->insert_spend({spend_row("req_1")});
   // Exclusive locking mode shuts readers out too, but only when no other
   // connection is open (WAL readers keep a shared lock): so before the store opens.
-  auto other = std::make_unique<raw_connection>(file.path());
+  auto other = std::make_unique<passgate::test::raw_sqlite>(file.path());
   other->exec("PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE; CREATE TABLE lock_probe (x)");
   say("opening the store while another connection holds the file exclusively: store::unavailable naming it");
   auto msg = unavailable_message([&] { open_sqlite(file.path(), {.busy_timeout = 20ms}); });
@@ -128,7 +112,7 @@ TEST(sqlite_store_errors, a_file_that_cannot_be_opened_is_unavailable) {
 TEST(sqlite_store_errors, other_failures_are_not_unavailable_but_name_the_file) {
   test::temp_db_file file;
   auto db = open_sqlite(file.path());
-  raw_connection(file.path())
+  passgate::test::raw_sqlite(file.path())
       .exec("CREATE TRIGGER refuse_boom BEFORE INSERT ON spend "
             "WHEN NEW.request_id = 'req_boom' BEGIN SELECT RAISE(ABORT, 'boom'); END");
   say("a constraint failure is a plain error (not retried as unavailable), still naming the file");
