@@ -15,3 +15,7 @@ cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPASSGATE_SANITI
   -DPASSGATE_TESTS=ON "-DPASSGATE_MODULES=usage;policy" >/dev/null
 cmake --build build-sanitize -j"$(nproc)"
 (cd build-sanitize && ctest --output-on-failure --timeout 300 -j"$(nproc)")
+
+# The libFuzzer targets (clang, ASan + UBSan, build-fuzz), a minute in all, and
+# the inputs in tests/fuzz/regressions/ replayed: see tests/fuzz/README.md.
+scripts/fuzz.sh 60

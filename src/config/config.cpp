@@ -162,6 +162,15 @@ upstream_url parse_upstream(const reader& r, const YAML::Node& n, const std::str
     if (port == 0 || port > 65535) r.fail(n, key, "bad port");
     u.port = static_cast<std::uint16_t>(port);
   }
+  // The host and path go into every upstream request's Host header and request
+  // line: nothing that could end a line or split a token.
+  auto clean = [](std::string_view t) {
+    for (unsigned char c : t)
+      if (c <= 0x20 || c == 0x7f) return false;
+    return true;
+  };
+  if (host.empty() || !clean(host)) r.fail(n, key, "expected a host name or address (no spaces or control characters)");
+  if (!clean(path)) r.fail(n, key, "the path may not contain spaces or control characters (percent-encode them)");
   u.host = std::string(host);
   while (path.ends_with('/')) path.remove_suffix(1);
   u.base_path = std::string(path);

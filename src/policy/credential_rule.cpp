@@ -15,12 +15,18 @@ using namespace std::string_view_literals;
 // with this prefix is never forwarded, even when it is unknown or revoked.
 constexpr auto virtual_key_prefix = "sk-pg-"sv;
 
-constexpr std::string_view strip_bearer(std::string_view v) {
+// The token of "Bearer <token>", the scheme followed by a space or a tab (a tab
+// must not let a gateway key or a placeholder pass as some other credential);
+// "Bearer" alone is an empty token. nullopt: not the Bearer scheme.
+constexpr std::optional<std::string_view> bearer_token(std::string_view v) {
   v = hdr::trim(v);
-  if (hdr::iequals(v, "bearer"sv)) return {};  // "Bearer " once trimmed: an empty token
-  if (hdr::istarts_with(v, "bearer "sv)) v = hdr::trim(v.substr(7));
-  return v;
+  if (v.size() < 6 || !hdr::iequals(v.substr(0, 6), "bearer"sv)) return std::nullopt;
+  if (v.size() == 6) return std::string_view{};
+  if (v[6] != ' ' && v[6] != '\t') return std::nullopt;
+  return hdr::trim(v.substr(7));
 }
+
+constexpr std::string_view strip_bearer(std::string_view v) { return bearer_token(v).value_or(hdr::trim(v)); }
 
 // Values some clients send when they have no credential (LiteLLM's "None" bug):
 // treated as absent, never forwarded.
@@ -63,7 +69,7 @@ namespace {
 // Whether an Authorization value is "Bearer <token>" with the token starting
 // with `token_prefix`; `token` is strip_bearer(v), passed in when known.
 bool is_bearer_with(std::string_view v, std::string_view token, std::string_view token_prefix) {
-  return hdr::istarts_with(hdr::trim(v), "bearer "sv) && token.starts_with(token_prefix);
+  return bearer_token(v).has_value() && token.starts_with(token_prefix);
 }
 
 }  // namespace

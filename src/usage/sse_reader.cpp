@@ -82,9 +82,12 @@ const char* sse_reader::skip_unwanted_event(const char* p, const char* end) {
 
 // Data lines of an unwanted event not passed over whole above are
 // passed over whole, without the field-by-field path (same outcome, less work).
+// Not when data is being kept: an event that began with data lines and was named
+// afterwards ("data: a", "event: ping", "data: b", "event: message_delta")
+// still joins every data line, as the line-by-line path does.
 bool sse_reader::skippable_data_line(const char* p, const char* eol) const {
-  return state_ == line_state::start && field_.empty() && name_known_ && !wanted_ && eol - p >= 5 &&
-         std::memcmp(p, "data:", 5) == 0;
+  return state_ == line_state::start && field_.empty() && name_known_ && !wanted_ && !keep_data_ &&
+         eol - p >= 5 && std::memcmp(p, "data:", 5) == 0;
 }
 
 void sse_reader::finish() {

@@ -461,6 +461,12 @@ TEST_F(Config, EveryErrorNamesFileLineAndKey) {
       {route + "    upstream: https://api.anthropic.com:-1/\n", "test.yaml:3: 'routes.anthropic.upstream'", "bad port"},
       {route + "    upstream: https://[::1]x\n", "test.yaml:3: 'routes.anthropic.upstream'", "bad port"},
       {route + "    upstream: https://[::1]:99999\n", "test.yaml:3: 'routes.anthropic.upstream'", "bad port"},
+      // Found by the config fuzzer: what would reach a Host header or request line.
+      {route + "    upstream: \"https://[]\"\n", "test.yaml:3: 'routes.anthropic.upstream'", "expected a host name"},
+      {route + "    upstream: https://api.anthropic.com (the API)\n", "test.yaml:3: 'routes.anthropic.upstream'",
+       "expected a host name"},
+      {route + "    upstream: \"https://api.anthropic.com/v1 HTTP/1.1\\r\\nX-Injected: 1\"\n",
+       "test.yaml:3: 'routes.anthropic.upstream'", "may not contain spaces or control characters"},
       {"server:\n  listen: 127.0.0.1:99999\n", "test.yaml:2: 'server.listen'", "bad port"},
       {"server:\n  listen: localhost\n", "test.yaml:2: 'server.listen'", "needs HOST:PORT"},
       // credential kinds

@@ -310,6 +310,29 @@ TEST_F(CredentialRule, AuthorizationWithoutBearerIsAlsoCheckedForGatewayKeys) {
   }
 }
 
+TEST_F(CredentialRule, BearerFollowedByATabIsStillBearer) {
+  std::cout << "'Bearer<TAB>…' (found by the credential-rule fuzzer): a gateway key is consumed, an unknown sk-pg- "
+               "key is 401 and a placeholder is absent, exactly as with a space\n";
+  {
+    request rq{{"authorization", "Bearer\t" + gw_master}};
+    auto r = apply(rq);
+    expect_ok(r, credential_label::server, {{"x-api-key", server_key}});
+    ASSERT_NE(r.caller, nullptr);
+    EXPECT_EQ(r.caller->key_id, "key_master");
+  }
+  {
+    request rq{{"x-api-key", "Bearer\t" + gw_unknown}};
+    expect_error(apply(rq), gateway_error::unauthenticated, rq);
+  }
+  {
+    request rq{{"Authorization", "Bearer\tNone"}};
+    expect_ok(apply(rq), credential_label::server, {{"x-api-key", server_key}});
+  }
+  std::cout << "  an OAuth token after a tab is still labelled oauth\n";
+  request rq{{"Authorization", "Bearer\tsk-ant-oat01-abc"}};
+  expect_ok(apply(rq), credential_label::oauth, {{"Authorization", "Bearer\tsk-ant-oat01-abc"}});
+}
+
 TEST_F(CredentialRule, ExplicitHeaderPrecedesProviderHeaderForTheCaller) {
   std::cout << "valid key in x-api-key first, explicit x-passgate-key later → caller is the explicit one\n";
   request rq{{"x-api-key", gw_master}, {"X-Passgate-Key", gw_alice}};

@@ -86,6 +86,15 @@ TEST(SseReader, UnwantedEventsPassedOverWholeGiveTheSameOutcome) {
   }
 }
 
+TEST(SseReader, AnEventNamedAfterItsFirstDataLineKeepsEveryDataLine) {
+  std::cout << "checks: data, then an unwanted name, more data, then a wanted name (found by the usage fuzzer): "
+               "every data line joined, whole or byte by byte\n";
+  const std::string body = "data:a\nevent:skip\ndata:b\nevent:keep\n\n";
+  const std::vector<recorded_event> expected{{"keep", "a\nb", false}};
+  EXPECT_EQ(read_all(body), expected);
+  for (std::size_t piece = 1; piece <= body.size(); ++piece) EXPECT_EQ(read_all(body, piece), expected) << piece;
+}
+
 TEST(SseReader, AllLineEndsAndCrSplitFromLf) {
   std::cout << "checks: LF, CRLF and CR line ends, and a CRLF split between two pieces\n";
   const std::vector<recorded_event> expected{{"keep", "x", false}, {"keep", "y", false},
