@@ -5,6 +5,7 @@
 # are replayed first. Exits non-zero if any target crashes, naming the input.
 #
 #   scripts/fuzz.sh [SECONDS]
+#   FUZZ_SEED=1 scripts/fuzz.sh 60   # a fixed seed: the same mutations each run (CI)
 #
 # Logs, the grown corpora and crashing inputs stay in build-fuzz/runs/<time>/.
 set -euo pipefail
@@ -82,7 +83,9 @@ for entry in "${targets[@]}"; do
   fi
 
   status=0
-  "$bin" "$dir/corpus" "${dict[@]}" -max_total_time="$share" -max_len="$max_len" -timeout=30 \
+  seed=()
+  [ -n "${FUZZ_SEED:-}" ] && seed=("-seed=$FUZZ_SEED")
+  "$bin" "$dir/corpus" "${dict[@]}" "${seed[@]}" -max_total_time="$share" -max_len="$max_len" -timeout=30 \
     -rss_limit_mb=4096 -print_final_stats=1 -artifact_prefix="$dir/" >"$log" 2>&1 || status=$?
 
   runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || true)

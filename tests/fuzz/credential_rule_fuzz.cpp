@@ -100,9 +100,11 @@ bool is_placeholder(std::string_view t) {
   return t.empty() || ieq(t, "none") || ieq(t, "null") || ieq(t, "undefined");
 }
 // "Authorization: Bearer <token>" with the token starting so (DESIGN §1's labels).
+// "Bearer", then a space or a tab, then a token with this prefix.
 bool bearer_with(std::string_view v, std::string_view token_prefix) {
   v = trim(v);
-  return istarts(v, "bearer ") && trim(v.substr(7)).starts_with(token_prefix);
+  return v.size() > 6 && istarts(v, "bearer") && (v[6] == ' ' || v[6] == '\t') &&
+         trim(v.substr(7)).starts_with(token_prefix);
 }
 
 std::string expand(std::string_view v, std::string_view known_key) {
