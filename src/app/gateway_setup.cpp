@@ -97,6 +97,10 @@ gateway_runtime::gateway_runtime(std::shared_ptr<const config::config> cfg) : pa
   gw.cfg = cfg;
   gw.routes = proxy::make_routes(*cfg);
   parts_->store = store::open_sqlite(cfg->store.sqlite);
+  // The writer first: seeding budgets (below, and on the key cache's thread)
+  // flushes it.
+  parts_->spend_store = store::open_sqlite(cfg->store.sqlite, {.busy_timeout = spend_busy_timeout});
+  parts_->spend = std::make_unique<store::spend_writer>(*parts_->spend_store, spend_options(cfg->store));
   parts_->limiter = limits::make_local_limiter();
   gw.limiter = parts_->limiter.get();
   auth::key_cache_options cache_opts;
@@ -111,8 +115,6 @@ gateway_runtime::gateway_runtime(std::shared_ptr<const config::config> cfg) : pa
   gw.lookup = [keys = parts_->keys.get()](std::string_view key) { return keys->find(key); };
   parts_->prices = load_prices(*cfg);
   gw.prices = &parts_->prices;
-  parts_->spend_store = store::open_sqlite(cfg->store.sqlite, {.busy_timeout = spend_busy_timeout});
-  parts_->spend = std::make_unique<store::spend_writer>(*parts_->spend_store, spend_options(cfg->store));
   gw.on_record = [writer = parts_->spend.get()](usage::spend_record&& row) { writer->push(std::move(row)); };
   parts_->blocking = std::make_unique<asio::thread_pool>(1);
   gw.blocking = parts_->blocking.get();
@@ -127,7 +129,7 @@ void gateway_runtime::seed_budgets(const std::vector<std::shared_ptr<const auth:
   auto now = proxy::unix_ms();
   bool flushed = false;
   for (const auto& k : keys) {
-    if (!k->max_budget || !parts_->limiter->needs_seed(*k, now)) continue;
+    if (!parts_->limiter->needs_seed(*k, now)) continue;  // also forgets the seed of a key that lost its budget
     // Rows still queued are not in the store yet: write them first (bounded).
     if (!flushed && parts_->spend) {
       if (!parts_->spend->flush(std::chrono::seconds(2)))

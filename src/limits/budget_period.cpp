@@ -18,6 +18,18 @@ std::optional<std::int64_t> whole(std::string_view digits) {
   return static_cast<std::int64_t>(n);
 }
 
+// A length given in hours, minutes or seconds: within the day below a day; a
+// whole number of days is that many days (24h is 1d); anything else longer than
+// a day has no calendar boundary to fall on and is refused.
+std::optional<budget_period> sub_day(std::int64_t seconds) {
+  using k = budget_period::kind;
+  if (seconds < 86'400) return budget_period{k::within_day, seconds};
+  if (seconds % 86'400 != 0) return std::nullopt;
+  if (seconds == 86'400) return budget_period{k::day, 0};
+  if (seconds == 7 * 86'400) return budget_period{k::week, 0};
+  return budget_period{k::days, seconds};
+}
+
 }  // namespace
 
 std::optional<budget_period> parse_budget_period(std::string_view t) {
@@ -40,9 +52,9 @@ std::optional<budget_period> parse_budget_period(std::string_view t) {
       if (*n == 7) return budget_period{k::week, 0};
       if (*n == 30) return budget_period{k::month, 0};
       return budget_period{k::days, *n * 86'400};
-    case 'h': return budget_period{*n >= 24 && *n % 24 == 0 ? k::days : k::within_day, *n * 3600};
-    case 'm': return budget_period{k::within_day, *n * 60};
-    case 's': return budget_period{k::within_day, *n};
+    case 'h': return sub_day(*n * 3600);
+    case 'm': return sub_day(*n * 60);
+    case 's': return sub_day(*n);
     default: return std::nullopt;
   }
 }

@@ -4,8 +4,9 @@
 //   1d        every midnight
 //   1w, 7d    Monday 00:00
 //   1mo, 30d  the 1st of the month, 00:00
-//   Nh Nm Ns  multiples of that length since midnight (a length that does not
-//             divide the day ends its last window at midnight)
+//   Nh Nm Ns  below a day: multiples of that length since midnight (a length
+//             that does not divide the day ends its last window at midnight);
+//             whole days (24h, 2880m) as Nd; other lengths over a day are refused
 //   Nd        other day counts: multiples of N days since 1970-01-01
 //   (empty)   never: the budget is for the key's lifetime
 #include <cstdint>

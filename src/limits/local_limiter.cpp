@@ -45,11 +45,14 @@ struct key_state {
   sliding_window requests;
   sliding_window tokens;
   std::int64_t in_flight = 0;
-  // The budget period as last seen, and what was spent in it.
-  std::string duration_text;
+  // The budget as last seeded: its period, the kinds it counts, the window now
+  // and what was spent in it. Only needs_seed()/seed_budget() (the key cache's
+  // thread, before new records are live) change the period or the kinds, so an
+  // older record still in flight cannot reset what a newer one counts.
+  bool have_budget = false;
   budget_period period;
+  policy::label_set labels = policy::label_set::all();
   period_window window;
-  bool have_window = false;
   bool seeded = false;
   double spend = 0;
 };
@@ -63,8 +66,8 @@ class local_limiter final : public limiter {
     auto& s = states_[key.key_id];
     const std::string& who = key.key_alias.empty() ? key.key_id : key.key_alias;
 
-    if (key.max_budget && !budget_exempt && key.budget_credentials.contains(label)) {
-      roll(s, key, now_ms);
+    if (key.max_budget && !budget_exempt) prepare(s, key, now_ms);
+    if (key.max_budget && !budget_exempt && s.labels.contains(label)) {
       if (s.spend >= *key.max_budget) {
         a.refused = refusal::budget;
         a.retry_after_s = s.window.reset_ms ? std::max<std::int64_t>(1, (*s.window.reset_ms - now_ms + 999) / 1000) : 0;
@@ -130,47 +133,66 @@ class local_limiter final : public limiter {
     std::lock_guard lock(mu_);
     auto& s = states_[key.key_id];
     if (key.tpm_limit && tokens > 0) s.tokens.add(now_ms, tokens);
-    if (key.max_budget && cost_usd > 0 && key.budget_credentials.contains(label)) {
-      roll(s, key, now_ms);
-      s.spend += cost_usd;
+    if (key.max_budget && cost_usd > 0) {
+      prepare(s, key, now_ms);
+      if (s.labels.contains(label)) s.spend += cost_usd;
     }
   }
 
   void seed_budget(const auth::key_record& key, std::int64_t period_start_ms, double spend) override {
     std::lock_guard lock(mu_);
     auto& s = states_[key.key_id];
-    roll(s, key, period_start_ms);
-    if (s.window.start_ms != period_start_ms) return;  // the period moved on meanwhile
-    s.spend = std::max(s.spend, spend);
+    auto period = parse_budget_period(key.budget_duration).value_or(budget_period{});
+    auto window = window_at(period, period_start_ms);
+    if (window.start_ms != period_start_ms) return;  // not the start of a window of this period
+    const bool same = s.have_budget && s.seeded && s.period == period && s.labels == key.budget_credentials &&
+                      s.window.start_ms == window.start_ms;
+    if (same) {
+      s.spend = std::max(s.spend, spend);  // never lower what this process counted
+      return;
+    }
+    s.have_budget = true;
+    s.period = period;
+    s.labels = key.budget_credentials;
+    s.window = window;
+    s.spend = spend;
     s.seeded = true;
   }
 
   bool needs_seed(const auth::key_record& key, std::int64_t now_ms) override {
-    if (!key.max_budget) return false;
     std::lock_guard lock(mu_);
+    if (!key.max_budget) {
+      // Spend made while a key has no budget is not counted here: a budget set
+      // again later must be read back from the store.
+      if (auto it = states_.find(key.key_id); it != states_.end()) it->second.seeded = false;
+      return false;
+    }
     auto& s = states_[key.key_id];
-    roll(s, key, now_ms);
-    return !s.seeded;
+    roll(s, now_ms);
+    auto period = parse_budget_period(key.budget_duration).value_or(budget_period{});
+    return !s.seeded || !s.have_budget || s.period != period || s.labels != key.budget_credentials;
   }
 
  private:
-  // Moves the state to the period that contains now_ms: a new period starts at
-  // zero (exactly: nothing of it can be in the store yet), a changed duration
-  // asks for a new seed.
-  static void roll(key_state& s, const auth::key_record& key, std::int64_t now_ms) {
-    if (!s.have_window || s.duration_text != key.budget_duration) {
-      s.duration_text = key.budget_duration;
+  // The budget state for a request: set up from the record the first time (a
+  // key whose budget is not seeded yet counts from zero), then moved to the
+  // window that contains now_ms: a new window starts at zero, exactly, since
+  // nothing of it can be in the store yet.
+  static void prepare(key_state& s, const auth::key_record& key, std::int64_t now_ms) {
+    if (!s.have_budget) {
+      s.have_budget = true;
       s.period = parse_budget_period(key.budget_duration).value_or(budget_period{});
+      s.labels = key.budget_credentials;
       s.window = window_at(s.period, now_ms);
-      s.have_window = true;
       s.spend = 0;
       s.seeded = false;
-      return;
     }
-    if (s.window.reset_ms && now_ms >= *s.window.reset_ms) {
+    roll(s, now_ms);
+  }
+  static void roll(key_state& s, std::int64_t now_ms) {
+    if (s.have_budget && s.window.reset_ms && now_ms >= *s.window.reset_ms) {
       s.window = window_at(s.period, now_ms);
       s.spend = 0;
-      s.seeded = true;
     }
   }
 

@@ -155,8 +155,14 @@ awaitable<std::optional<stop_reason>> session::send_request(route_runtime& rt) {
 
   // The head and the body bytes already here go in one write. A pooled connection
   // that fails on it is retried once on a fresh one: nothing reached the upstream.
+  // Giving up, the body bytes the parser already took are consumed with it: left
+  // in the buffer they would be read again, as the body's rest or as the next
+  // request on this connection.
   for (int attempt = 0;; ++attempt) {
-    if (auto stop = co_await connect_upstream(rt, attempt == 0)) co_return stop;
+    if (auto stop = co_await connect_upstream(rt, attempt == 0)) {
+      in_.consume(used);
+      co_return stop;
+    }
     out_.clear();
     out_.push_back(asio::buffer(head_));
     frame_views(chunked, req_->is_done());
@@ -164,8 +170,9 @@ awaitable<std::optional<stop_reason>> session::send_request(route_runtime& rt) {
     auto [wec, n] = co_await up_->write(pieces(out_));
     if (!wec) break;
     close_upstream();
+    if (rq_.upstream_reused && attempt == 0 && !rq_.timed_out) continue;
+    in_.consume(used);
     if (rq_.timed_out) co_return stop_reason{gateway_error::upstream_timeout, "upstream did not take the request in time"};
-    if (rq_.upstream_reused && attempt == 0) continue;
     co_return stop_reason{gateway_error::upstream_unreachable,
                           "upstream connection failed while sending the request: " + wec.message()};
   }
@@ -192,10 +199,10 @@ awaitable<std::optional<stop_reason>> session::send_request(route_runtime& rt) {
     frame_views(chunked, req_->is_done());
     expire_after(seconds(L.upstream_idle_timeout_s));
     auto [wec, wn] = co_await up_->write(pieces(out_));
+    in_.consume(used);
     if (wec)
       co_return stop_reason{rq_.timed_out ? gateway_error::upstream_timeout : gateway_error::upstream_unreachable,
                             "upstream connection failed while sending the request body"};
-    in_.consume(used);
   }
   views_.clear();
   co_return std::nullopt;
@@ -216,6 +223,7 @@ awaitable<std::optional<stop_reason>> session::read_response_head() {
   // Once the head has started, the rest of it must follow within
   // header_timeout_s: a trickling upstream holds no request forever.
   auto head_deadline = clock::time_point::max();
+  int interim = 0;
   for (;;) {
     if (up_in_.size()) {
       if (head_deadline == clock::time_point::max()) head_deadline = clock::now() + seconds(L.header_timeout_s);
@@ -231,7 +239,8 @@ awaitable<std::optional<stop_reason>> session::read_response_head() {
         co_return stop_reason{gateway_error::upstream_bad_response, "upstream sent an invalid response: " + ec.message()};
       if (res_->is_header_done()) {
         int status = res_->get().result_int();
-        if (status >= 100 && status < 200 && status != 101) {  // interim: skip
+        if (status >= 100 && status < 200 && status != 101) {  // interim: skip, a few at most
+          if (++interim > 8) co_return stop_reason{gateway_error::upstream_bad_response, "upstream sent more than 8 interim (1xx) responses"};
           new_parser();
           head_deadline = clock::time_point::max();
           continue;

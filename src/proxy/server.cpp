@@ -18,7 +18,8 @@ namespace passgate::proxy {
 namespace {
 // The watchdog ticks often enough for the shortest configured timeout.
 clock::duration watchdog_tick(const config::limits_config& L) {
-  double shortest = std::min({L.idle_timeout_s, L.upstream_connect_timeout_s, L.upstream_idle_timeout_s});
+  double shortest =
+      std::min({L.idle_timeout_s, L.header_timeout_s, L.upstream_connect_timeout_s, L.upstream_idle_timeout_s});
   return seconds(std::clamp(shortest / 4, 0.01, 1.0));
 }
 }  // namespace

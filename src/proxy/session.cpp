@@ -133,6 +133,7 @@ awaitable<error_code> session::read_request_head() {
   // forever with a byte every minute.
   auto head_deadline = clock::time_point::max();
   if (!idle_) head_deadline = rq_.started + seconds(L.header_timeout_s);
+  bool folded = false;  // a folded line in a part of the head already consumed
   for (;;) {
     if (in_.size()) {
       error_code ec;
@@ -142,16 +143,19 @@ awaitable<error_code> session::read_request_head() {
       } catch (const std::length_error&) {  // Beast's fields hold a name or value of at most 65535 bytes
         co_return http::make_error_code(http::framing_errc::field_too_large);
       }
+      // obs-fold is visible only in the raw bytes, and Beast takes whole lines
+      // a put at a time: each put's lines are looked at before they are consumed.
+      const std::string_view lines(static_cast<const char*>(in_.data().data()), n);
+      if (!req_->is_header_done()) folded = folded || http::has_obs_fold(lines);
       if (!ec && req_->is_header_done()) {
-        // The fields are checked here, while the bytes they came from (the last
-        // put: Beast parses the header lines only once all have arrived) are
-        // still in the buffer: obs-fold is visible only in the raw bytes.
         const auto& req = req_->get();
         header_views_.clear();
         for (const auto& f : req) header_views_.push_back({f.name_string(), f.value()});
-        http::head_facts facts{header_views_, req.version(),
-                               {static_cast<const char*>(in_.data().data()), n}, L.max_header_count};
+        http::head_facts facts{header_views_, req.version(), lines, L.max_header_count};
         head_problem_ = http::check_request_head(facts);
+        if (!head_problem_ && folded)
+          head_problem_ = http::head_problem{gateway_error::bad_request,
+                                             "a header line is folded (obs-fold); send each header on one line"};
       }
       in_.consume(n);
       if (ec && ec != bhttp::error::need_more) co_return ec;
@@ -202,6 +206,7 @@ void session::shed_burst_memory() {
 awaitable<session::next> session::handle_request() {
   shed_burst_memory();
   rq_ = request{};
+  extra_headers_.clear();
   rq_.state = request_state::reading_head;
   rq_.started = clock::now();
   next_request_id(rq_.record.request_id);
@@ -231,7 +236,7 @@ awaitable<session::next> session::handle_request() {
   }
   rq_.state = request_state::routing;
   const auto& req = req_->get();
-  rq_.record.method = std::string(req.method_string());
+  rq_.record.method = std::string(req.method_string().substr(0, 32));  // a row, not a dump
 
   if (auto problem = head_problem_) {
     std::string message(problem->message);
@@ -296,9 +301,13 @@ awaitable<session::next> session::answer(int status, std::string_view content_ty
   linger_ = body_pending;
   http::build_local_response(head_, status, content_type, body, rq_.record.request_id, close, extra_headers_);
   extra_headers_.clear();
+  // An answer to HEAD has the headers (content-length included) and no body:
+  // body bytes would be read as the start of the next response.
+  const bool head_only = req_ && req_->is_header_done() && req_->get().method() == bhttp::verb::head;
+  if (head_only) head_.resize(head_.size() - body.size());
   out_.assign({asio::buffer(head_)});
   auto ec = co_await write_client();
-  auto head_size = head_.size() - body.size();
+  auto head_size = head_.size() - (head_only ? 0 : body.size());
   rq_.bytes_out = rq_.bytes_out > head_size ? rq_.bytes_out - head_size : 0;
   std::string_view how = status >= 400 ? outcome::gateway_error : outcome::ok;
   if (rq_.admission.refused != limits::refusal::none) how = outcome::refused;
@@ -348,9 +357,13 @@ awaitable<session::next> session::answer_admin(const local_handler& handler) {
   lr.method = req.method_string();
   lr.target = req.target();
   lr.body = std::move(body);
-  if (auto it = req.find(bhttp::field::authorization); it != req.end()) lr.authorization = it->value();
-  if (auto it = req.find(hdr::x_passgate_key); it != req.end()) lr.passgate_key = it->value();
-  if (auto it = req.find(hdr::x_litellm_api_key); it != req.end()) lr.litellm_key = it->value();
+  // Credentials from the head only (header_views_): a chunked body's trailers are
+  // merged into the parser's fields, and must not supply a key.
+  for (const auto& f : header_views_) {
+    if (hdr::iequals(f.name, hdr::authorization) && lr.authorization.empty()) lr.authorization = f.value;
+    else if (hdr::iequals(f.name, hdr::x_passgate_key) && lr.passgate_key.empty()) lr.passgate_key = f.value;
+    else if (hdr::iequals(f.name, hdr::x_litellm_api_key) && lr.litellm_key.empty()) lr.litellm_key = f.value;
+  }
   // Handlers report expected failures as answers; anything thrown is a bug, and
   // the client still gets an answer in the provider's shape.
   auto run = [&]() -> local_response {

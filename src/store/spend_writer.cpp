@@ -40,6 +40,7 @@ bool spend_writer::push(usage::spend_record&& row) {
       return false;
     }
     queue_.emplace_back(std::move(row), size);
+    queued_total_.store(queued_total_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     rows_.store(rows_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     bytes_.store(bytes_.load(std::memory_order_relaxed) + size, std::memory_order_relaxed);
     wake = queue_.size() == opts_.batch;  // a full batch: write now rather than at the next tick
@@ -76,12 +77,17 @@ void spend_writer::forget(std::size_t rows, std::size_t bytes) {
 
 bool spend_writer::flush(std::chrono::milliseconds max_wait) {
   auto until = std::chrono::steady_clock::now() + max_wait;
+  std::uint64_t target = 0;
   {
     std::lock_guard lock(mu_);
     flush_requested_ = true;
+    // The rows queued so far: each is written or, at a stop that gave up, lost.
+    // Rows queued after this call are not waited for, so steady traffic does
+    // not keep a flush waiting.
+    target = queued_total_.load(std::memory_order_relaxed) - lost_after_queue_.load(std::memory_order_relaxed);
   }
   wake_.notify_one();
-  while (rows_.load(std::memory_order_relaxed) > 0) {
+  while (written_.load(std::memory_order_relaxed) < target) {
     if (std::chrono::steady_clock::now() >= until) return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
@@ -134,6 +140,7 @@ void spend_writer::run() {
           bytes_.store(0, std::memory_order_relaxed);
         }
         lost_.fetch_add(lost, std::memory_order_relaxed);
+        lost_after_queue_.fetch_add(lost, std::memory_order_relaxed);
         spdlog::error("spend writer: the store still failed {} ms after the stop began; {} spend row(s) lost: {}",
                       opts_.drain_timeout.count(), lost, last_error);
         return;

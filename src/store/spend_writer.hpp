@@ -52,9 +52,10 @@ class spend_writer {
   // drain_timeout), then stops the thread. Idempotent.
   void stop();
 
-  // Asks for what is queued to be written now and waits until the queue is
-  // empty, for at most max_wait; false if rows were still queued then. For
-  // readers that need the store to include every row pushed so far (budgets).
+  // Asks for what is queued to be written now and waits until every row queued
+  // before the call is written, for at most max_wait; false if some were not
+  // by then. For readers that need the store to include every row pushed so far
+  // (budgets).
   bool flush(std::chrono::milliseconds max_wait);
   // Waiting or being written now.
   std::size_t queued_rows() const { return rows_.load(std::memory_order_relaxed); }
@@ -85,6 +86,8 @@ class spend_writer {
   // Written under mu_, read anywhere.
   std::atomic<std::size_t> rows_{0}, bytes_{0};
   std::atomic<std::uint64_t> written_{0}, overflowed_{0}, lost_{0}, errors_{0}, retries_{0};
+  // Rows ever queued, and those of them lost at a stop: flush() waits for the rest.
+  std::atomic<std::uint64_t> queued_total_{0}, lost_after_queue_{0};
   std::thread thread_;
 };
 

@@ -73,6 +73,14 @@ TEST(budget_period, hours_minutes_seconds_are_multiples_since_midnight) {
   expect_window("7h", at(2026, 11, 30, 1), at(2026, 11, 30), at(2026, 11, 30, 7));
 }
 
+TEST(budget_period, whole_days_written_in_hours_minutes_or_seconds_are_days) {
+  std::cout << "checks: 2880m is 2d, 10080m and 168h are a week (Monday), 86400s is a day\n";
+  EXPECT_EQ(parse_budget_period("2880m"), parse_budget_period("2d"));
+  EXPECT_EQ(parse_budget_period("10080m"), parse_budget_period("1w"));
+  EXPECT_EQ(parse_budget_period("168h"), parse_budget_period("1w"));
+  EXPECT_EQ(parse_budget_period("86400s"), parse_budget_period("1d"));
+}
+
 TEST(budget_period, other_day_counts_are_aligned_on_1970) {
   std::cout << "checks: 2d windows are multiples of two days since 1970-01-01\n";
   auto w = window("2d", at(2026, 11, 29, 5));
@@ -86,8 +94,9 @@ TEST(budget_period, no_duration_never_resets_and_bad_ones_are_refused) {
   auto w = window("", at(2026, 11, 29));
   EXPECT_EQ(w.start_ms, 0);
   EXPECT_FALSE(w.reset_ms);
-  std::cout << "checks: 0d, -1d, 1x, 2w, 2mo, d, 1.5d, 30 are refused\n";
-  for (auto bad : {"0d", "-1d", "1x", "2w", "2mo", "d", "1.5d", "30", "mo", "1 d"})
+  std::cout << "checks: 0d, -1d, 1x, 2w, 2mo, d, 1.5d, 30, and lengths over a day that are not whole days "
+               "(36h, 1500m, 90000s) are refused\n";
+  for (auto bad : {"0d", "-1d", "1x", "2w", "2mo", "d", "1.5d", "30", "mo", "1 d", "36h", "1500m", "90000s"})
     EXPECT_FALSE(parse_budget_period(bad)) << bad;
 }
 

@@ -97,6 +97,49 @@ TEST(limiter, a_restart_mid_period_is_seeded_from_the_store) {
   EXPECT_NE(a.message.find("it does not reset"), std::string::npos);
 }
 
+TEST(limiter, a_new_duration_is_seeded_and_an_older_record_cannot_reset_it) {
+  auto lim = make_local_limiter();
+  auto old_rec = key();
+  old_rec.max_budget = 10;
+  old_rec.budget_duration = "1d";
+  lim->seed_budget(old_rec, t0 - 3'600'000, 9.5);
+  auto new_rec = old_rec;
+  new_rec.budget_duration = "1mo";
+  std::cout << "checks: a key moved from 1d to 1mo wants a seed; an older record's requests meanwhile keep the "
+               "spend (no reset to zero)\n";
+  EXPECT_TRUE(lim->needs_seed(new_rec, t0));
+  lim->charge(old_rec, credential_label::server, 0, 0.25, t0);
+  EXPECT_EQ(lim->admit(old_rec, credential_label::server, false, t0).refused, refusal::none);
+  lim->charge(old_rec, credential_label::server, 0, 0.5, t0);
+  EXPECT_EQ(lim->admit(old_rec, credential_label::server, false, t0).refused, refusal::budget);  // 10.25
+  std::cout << "checks: seeded for the month with $10.40: refused under either record, and seeded no more\n";
+  constexpr std::int64_t oct_1_2024 = 19'997 * day_ms;
+  lim->seed_budget(new_rec, oct_1_2024, 10.4);
+  EXPECT_FALSE(lim->needs_seed(new_rec, t0));
+  EXPECT_EQ(lim->admit(new_rec, credential_label::server, false, t0).refused, refusal::budget);
+  lim->charge(old_rec, credential_label::server, 0, 0.1, t0);
+  EXPECT_EQ(lim->admit(new_rec, credential_label::server, false, t0).refused, refusal::budget);
+}
+
+TEST(limiter, a_budget_removed_and_set_again_is_read_back) {
+  auto lim = make_local_limiter();
+  auto k = key();
+  k.max_budget = 1;
+  lim->seed_budget(k, 0, 0.5);
+  EXPECT_FALSE(lim->needs_seed(k, t0));
+  std::cout << "checks: a key published without a budget forgets its seed; with one again it wants a seed\n";
+  auto none = k;
+  none.max_budget.reset();
+  EXPECT_FALSE(lim->needs_seed(none, t0));
+  EXPECT_TRUE(lim->needs_seed(k, t0));
+  std::cout << "checks: new budget_credentials want a seed too\n";
+  lim->seed_budget(k, 0, 0.5);
+  auto server_only = k;
+  server_only.budget_credentials = policy::label_set{};
+  server_only.budget_credentials.add(credential_label::server);
+  EXPECT_TRUE(lim->needs_seed(server_only, t0));
+}
+
 TEST(limiter, rpm_is_an_exact_minute_with_a_truthful_retry_after) {
   auto lim = make_local_limiter();
   auto k = key();
