@@ -312,18 +312,7 @@ TEST_F(edge, a_head_request_answered_locally_has_no_body) {
 TEST(edge_upstream, a_failed_forward_leaves_no_body_bytes_behind) {
   say("the upstream refuses connections: a keep-alive POST with its body gets 502, and the next request on the "
       "same connection is read as sent (the first body is not taken for a request)");
-  temp_dir d;
-  // A port with nothing listening.
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  gateway_process gw({"routes:\n  anthropic:\n    upstream: \"http://127.0.0.1:" + std::to_string(ntohs(a.sin_port)) +
-                      "\"\n"});
+  gateway_process gw({"routes:\n  anthropic:\n    upstream: \"http://127.0.0.1:" + std::to_string(dead_port()) + "\"\n"});
   client c(gw.port());
   const std::string body = "GET /smuggled HTTP/1.1\r\nhost: x\r\n\r\n";
   c.send(make_request("POST", "/anthropic/v1/messages", {}, body) + "GET /health/liveliness HTTP/1.1\r\nhost: x\r\n\r\n");

@@ -17,19 +17,6 @@ void expect_error(const response& r, int status, const std::string& type, const 
   EXPECT_TRUE(r.get("x-passgate-request-id").has_value());
 }
 
-// A port with nothing listening: bind, read the port, close.
-std::uint16_t dead_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
 class errors : public ::testing::Test {
  protected:
   void SetUp() override {

@@ -1,5 +1,9 @@
 #pragma once
 // Shared pieces of the end-to-end tests: a mock upstream plus a gateway in front.
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include <iostream>
@@ -11,6 +15,19 @@
 #include "support/mock_upstream.hpp"
 
 namespace passgate::test {
+
+// A port with nothing listening: bind, read the port, close.
+inline std::uint16_t dead_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
 
 // Prints what a test checks, so the log reads as a list of claims.
 inline void say(const std::string& what) { std::cout << "  checks: " << what << std::endl; }
