@@ -146,6 +146,21 @@ void apply_credential_rule(std::span<const header_view> in, const route_policy& 
     return false;
   };
 
+  // Two different gateway keys are refused before either is looked up: which
+  // caller would it be? (An unknown first key would otherwise answer 401.)
+  {
+    std::optional<std::string_view> first_key;
+    for (const auto& h : in) {
+      if (!hdr::is_gateway_key(h.name) || (has_connection && named_in_connection(h.name))) continue;
+      auto key = strip_bearer(h.value);
+      if (first_key && *first_key != key) {
+        fail(gateway_error::bad_request, "several different gateway keys were sent");
+        return;
+      }
+      first_key = key;
+    }
+  }
+
   // Pass 1: everything but x-pass-*, which applies last.
   for (const auto& h : in) {
     if (out.error) return;
