@@ -150,6 +150,31 @@ TEST_F(admin_e2e, cli_key_is_accepted_by_the_running_server) {
   EXPECT_EQ(shown.output.find(key), std::string::npos);
 }
 
+TEST_F(admin_e2e, cli_update_changes_limits_on_the_running_server) {
+  say("keys create --rpm-limit 1 by the CLI: the running server allows one request a minute for it");
+  auto [key, id] = cli_key({"--rpm-limit", "1", "--budget-duration", "1w", "--max-budget", "5",
+                            "--budget-credentials", "server"});
+  ASSERT_TRUE(eventually([&] { return messages(key) == 200; }));
+  EXPECT_EQ(messages(key), 429);
+  say("keys update --rpm-limit 100: in force at the server's next key-cache poll (bounded wait)");
+  auto r = cli({"keys", "update", id, "--rpm-limit", "100"});
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find("rpm_limit:              100"), std::string::npos) << r.output;
+  EXPECT_TRUE(eventually([&] { return messages(key) == 200; }));
+  say("keys info shows the budget's kinds, this period's spend and its reset (Monday 00:00 UTC)");
+  auto info = cli({"keys", "info", id});
+  ASSERT_EQ(info.status, 0) << info.output;
+  EXPECT_NE(info.output.find("budget_credentials:     server"), std::string::npos) << info.output;
+  EXPECT_NE(info.output.find("(this period)"), std::string::npos) << info.output;
+  EXPECT_NE(info.output.find("T00:00:00Z"), std::string::npos) << info.output;
+  say("an unknown key and a bad period are refused with a clear message");
+  auto bad = cli({"keys", "update", "key_nope", "--rpm-limit", "1"});
+  EXPECT_NE(bad.status, 0);
+  auto period = cli({"keys", "update", id, "--budget-duration", "2w"});
+  EXPECT_NE(period.status, 0);
+  EXPECT_NE(period.output.find("budget_duration"), std::string::npos) << period.output;
+}
+
 TEST_F(admin_e2e, revocation_through_api_and_cli) {
   auto [api_made, api_id] = api_key();
   auto [cli_made, cli_id] = cli_key();
