@@ -134,6 +134,7 @@ awaitable<error_code> session::read_request_head() {
   auto head_deadline = clock::time_point::max();
   if (!idle_) head_deadline = rq_.started + seconds(L.header_timeout_s);
   bool folded = false;  // a folded line in a part of the head already consumed
+  head_problem_.reset();
   for (;;) {
     if (in_.size()) {
       error_code ec;
