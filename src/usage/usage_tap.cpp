@@ -37,8 +37,14 @@ struct usage_tap::impl final : sse_listener, json_member_listener {
     if (unsupported_encoding) return give_up();
     if (!decoder) return read(bytes);
     const auto status = decoder->decode(bytes);
-    if (status == body_decoder::status::corrupt || status == body_decoder::status::too_large) {
+    if (status == body_decoder::status::corrupt) {
+      // How much a decoder hands on before it notices corrupt input depends on
+      // how the input was split (brotli flushes its window at each read): keep
+      // nothing of such a body, so the row is the same however it arrived.
+      result = usage_result{};
       give_up();
+    } else if (status == body_decoder::status::too_large) {
+      give_up();  // the cap is on decoded bytes: the same at any split
     }
   }
 

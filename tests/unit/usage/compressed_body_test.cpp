@@ -169,6 +169,10 @@ TEST(CompressedBody, CorruptAndTruncatedData) {
     auto corrupt = body.bytes;
     for (std::size_t i = corrupt.size() / 3; i < corrupt.size(); i += 7) corrupt[i] = static_cast<char>(~corrupt[i]);
     EXPECT_TRUE(tap_pieces(body_kind::sse, body.encoding, corrupt, 64).unparseable);
+    // Corrupt input keeps nothing of the body: the same whole or in pieces (found by the usage fuzzer).
+    EXPECT_EQ(tap_pieces(body_kind::sse, body.encoding, corrupt, 64), tap_pieces(body_kind::sse, body.encoding, corrupt, 1));
+    if (body.encoding != content_encoding::identity)
+      EXPECT_FALSE(tap_pieces(body_kind::sse, body.encoding, corrupt, 64).input_tokens.has_value());
 
     const auto cut = tap_pieces(body_kind::sse, body.encoding,
                                 std::string_view(body.bytes).substr(0, body.bytes.size() / 2), 64);
