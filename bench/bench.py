@@ -72,46 +72,19 @@ def log(*a):
 
 # ----------------------------------------------------------------- processes
 
-def pinned(argv, core, nice, rt=False):
-    """argv run on one core (taskset), at a higher priority when allowed (nice < 0, root), or as a
-    SCHED_FIFO task (rt)."""
+def pinned(argv, core):
+    """argv run on one core (taskset), at the default scheduling policy and priority: a user's
+    deployment gets nothing else, so a figure that needed more would not be a result."""
     pre = ["taskset", "-c", str(core)] if core is not None else []
-    if nice:
-        pre = ["nice", "-n", str(nice)] + pre
-    if rt:
-        pre = ["chrt", "-f", "1"] + pre
     return pre + argv
 
 
-def set_rt(pids, on):
-    """Every thread of the processes to SCHED_FIFO 1 (on) or back to SCHED_OTHER (their nice value stays)."""
-    for pid in pids:
-        try:
-            tids = os.listdir(f"/proc/{pid}/task")
-        except OSError:
-            continue
-        for tid in tids:
-            try:
-                # passgate's spend writer runs below its I/O threads by design (nice 5,
-                # src/store/spend_writer.cpp): it keeps that policy here too.
-                with open(f"/proc/{pid}/task/{tid}/comm") as f:
-                    if f.read().strip() == "pg-spend":
-                        continue
-                if on:
-                    os.sched_setscheduler(int(tid), os.SCHED_FIFO, os.sched_param(1))
-                else:
-                    os.sched_setscheduler(int(tid), os.SCHED_OTHER, os.sched_param(0))
-            except OSError:
-                pass
-
-
 class Procs:
-    def __init__(self, nice=0):
+    def __init__(self):
         self.procs = []
-        self.nice = nice
 
     def start(self, argv, core, **kw):
-        argv = pinned(argv, core, self.nice)
+        argv = pinned(argv, core)
         p = subprocess.Popen(argv, **kw)
         self.procs.append(p)
         return p
@@ -304,10 +277,9 @@ class Bench:
     def __init__(self, a):
         self.a = a
         self.tmp = a.tmp
-        self.procs = Procs(a.nice)
+        self.procs = Procs()
         self.results = {"runs": [], "streams": {}, "rss": {}, "micro": [], "meta": {}}
         self.lc = str(a.load_core)
-        self.rt_on = False
         self.pc = str(a.proxy_core)
 
     # -- setup
@@ -394,25 +366,13 @@ class Bench:
                                    f"(negative: killed by that signal); logs in {self.tmp}")
 
     # -- load generators
-    def rt(self, on):
-        """The concurrency-1 runs (which leave the cores partly idle) run as SCHED_FIFO when --rt: a
-        compiler or test on the same core then cannot delay a wake-up by a scheduler slice (milliseconds),
-        which would otherwise dominate every p99. Every thread of every process of the path is switched,
-        so a proxy's own helper threads still compete with its I/O thread as they would under the normal
-        policy (a CPU-bound thread keeps its core for a whole slice either way). Concurrent, throughput
-        and stream runs stay at the normal policy."""
-        if not self.a.rt:
-            return
-        self.rt_on = on
-        set_rt(self.up_pids + self.ngx_pids + self.pg_pids, on)
-
     def wrk(self, path, conns, duration, query="", stream=False):
         port, url_path, pids = self.targets[path]
         url = f"http://127.0.0.1:{port}{url_path}{query}"
         env = dict(os.environ, BENCH_BODY_FILE=self.body_sse if stream else self.body_json,
                    BENCH_HEADERS_FILE=self.headers_file)
         argv = pinned(["wrk", "-t1", f"-c{conns}", f"-d{duration}s", "--timeout", "10s",
-                "-s", self.a.wrk_lua, url], self.lc, self.a.nice, self.rt_on)
+                "-s", self.a.wrk_lua, url], self.lc)
         return self._measure(path, pids, argv, env, lambda out: json.loads(out.split("BENCH ", 1)[1].splitlines()[0]))
 
     def client(self, path, mode, extra, query="", stream=True):
@@ -420,7 +380,7 @@ class Bench:
         argv = pinned([os.path.join(self.a.tools, "bench_client"), mode, "--port", str(port),
                        "--path", url_path + query, "--headers-file", self.headers_file,
                        "--body-file", self.body_sse if stream else self.body_json] + [str(x) for x in extra],
-                      self.lc, self.a.nice, self.rt_on)
+                      self.lc)
         return self._measure(path, pids, argv, None, lambda out: json.loads(out.strip().splitlines()[-1]))
 
     def _measure(self, path, pids, argv, env, parse):
@@ -483,7 +443,6 @@ class Bench:
     def run_wrk_scenarios(self):
         a = self.a
         for rep in range(a.repeats):
-            self.rt(True)
             for path in self.order(rep):
                 self.record("lat_c1", path, rep, self.wrk(path, 1, a.duration))
             # The same with bench_client, which times each request with CLOCK_MONOTONIC at its syscalls:
@@ -492,7 +451,6 @@ class Bench:
                 self.record("lat_c1_bc", path, rep,
                             self.client(path, "ttfb", ["--conns", 1, "--duration", a.duration, "--warmup", 0.3],
                                         stream=False))
-            self.rt(False)
             for conns in a.max_conns:
                 for path in self.order(rep):
                     self.record(f"max_c{conns}", path, rep, self.wrk(path, conns, a.duration))
@@ -502,11 +460,9 @@ class Bench:
     def run_ttfb(self):
         a = self.a
         for rep in range(a.repeats):
-            self.rt(True)
             for path in self.order(rep):
                 self.record("sse_c1", path, rep,
                             self.client(path, "ttfb", ["--conns", 1, "--duration", a.duration, "--warmup", 0.3]))
-            self.rt(False)
             for path in self.order(rep):
                 self.record("sse_c64", path, rep,
                             self.client(path, "ttfb", ["--conns", 64, "--duration", a.duration, "--warmup", 0.3],
@@ -631,7 +587,7 @@ class Bench:
             out = None
             for min_time in ("0.2", "0.2s"):
                 p = subprocess.run(pinned([exe, f"--benchmark_min_time={min_time}", "--benchmark_format=json"],
-                                          self.pc, self.a.nice), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                          self.pc), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                    text=True)
                 if p.returncode == 0:
                     out = json.loads(p.stdout)
@@ -811,11 +767,8 @@ def report(b, a):
       f"`server.threads: 1`, the whole process, spend writer included) **and** the upstream (bench_upstream, one "
       f"thread). The direct path is the upstream alone on core {a.proxy_core}. Every figure is the median of "
       f"{a.repeats} runs of {a.duration} s, paths interleaved (rotated order) within each repeat; "
-      f"one warm-up pass before." + (f" All benchmark processes ran at nice {a.nice}, so that other work on the "
-      f"machine disturbs them less." if a.nice else "") + (" The concurrency-1 runs (1, and 4 at c=1) ran as "
-      "SCHED_FIFO (`chrt -f 1`, every thread of every process of the path but passgate's spend writer, which runs below its I/O threads by design), so that other work sharing a core "
-      "cannot hold a wake-up back for a scheduler slice; all other runs used the normal policy."
-      if a.rt else ""))
+      f"one warm-up pass before. Every process runs at the default scheduling policy and priority "
+      f"(no nice, no real-time class), as a user's deployment does.")
     w("")
     other = med([r.get("other_on_proxy_core") for r in runs])
     worst = max([r.get("other_on_proxy_core", 0) for r in runs] or [0])
@@ -1156,8 +1109,6 @@ def main():
     ap.add_argument("--proxy-core", type=int, default=1)
     ap.add_argument("--build-s", type=float, default=0)
     ap.add_argument("--skip-streams", action="store_true")
-    ap.add_argument("--nice", type=int, default=0, help="run the benchmark's processes at this nice value")
-    ap.add_argument("--rt", action="store_true", help="latency runs as SCHED_FIFO (see Bench.rt)")
     ap.add_argument("--tap-repeats", type=int, default=12, help="pairs of runs of the tap on/off comparison (0: none)")
     ap.add_argument("--tap-duration", type=float, default=2, help="seconds per run of the tap comparison")
     ap.add_argument("--tap-only", action="store_true",

@@ -13,8 +13,6 @@
 #   BENCH_MAX_STREAMS  most concurrent streams tried (default 10000)
 #   BENCH_OUT          report file (default: docs/benchmarks.md)
 #   BENCH_KEEP_TMP=1   keep the temp dir (configs, logs, raw results)
-#   BENCH_NICE         nice value of the benchmark's processes as root (default -10)
-#   BENCH_RT=0         latency runs at the normal policy instead of SCHED_FIFO (root)
 #   BENCH_TAP_REPEATS  pairs of runs of the usage tap on/off comparison (default 12; 0: skip it)
 #   BENCH_TAP_ONLY=1   only that comparison (about 2 minutes): prints its table, report left alone
 #   BENCH_LIMITS_REPEATS  pairs of runs of the key-limits on/off comparison (default 8; 0: skip it)
@@ -94,15 +92,8 @@ build_s=$(($(date +%s) - build_started))
 [[ -x $PASSGATE ]] || { say "no passgate binary at $PASSGATE"; exit 1; }
 
 # --- run -------------------------------------------------------------------------
-# As root, the benchmark's processes run at nice -10 (BENCH_NICE) so that other
-# work on the machine disturbs the measurement less; both proxies alike.
-# The latency runs (wrk -c1, TTFB) run as SCHED_FIFO (BENCH_RT=0: not): see bench.py.
-nice=0
-rt=()
-if [[ $(id -u) -eq 0 ]]; then
-  nice=${BENCH_NICE:--10}
-  [[ ${BENCH_RT:-1} == 1 ]] && rt=(--rt)
-fi
+# Every process runs at the default scheduling policy and priority: no nice, no
+# real-time class. A user's deployment gets neither, so figures must not need them.
 TMP=$(mktemp -d /tmp/passgate-bench.XXXXXX)
 chmod 755 "$TMP"  # nginx workers may run as another user
 pid=""
@@ -121,7 +112,7 @@ python3 "$ROOT/bench/bench.py" \
   --tools "$BUILD/bench" --wrk-lua "$ROOT/bench/wrk/messages.lua" \
   --root "$ROOT" --tmp "$TMP" --out "$OUT" --json "$BUILD/bench-results.json" \
   --duration "${BENCH_DURATION:-3}" --repeats "${BENCH_REPEATS:-3}" \
-  --max-streams "${BENCH_MAX_STREAMS:-10000}" --build-s "$build_s" --nice "$nice" "${rt[@]}" \
+  --max-streams "${BENCH_MAX_STREAMS:-10000}" --build-s "$build_s" \
   --tap-repeats "${BENCH_TAP_REPEATS:-12}" $([[ ${BENCH_TAP_ONLY:-0} == 1 ]] && echo --tap-only) \
   --limits-repeats "${BENCH_LIMITS_REPEATS:-8}" $([[ ${BENCH_LIMITS_ONLY:-0} == 1 ]] && echo --limits-only) &
 pid=$!
