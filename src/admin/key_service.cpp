@@ -223,8 +223,7 @@ revoke_outcome key_service::revoke(const std::vector<std::string>& keys, const s
 }
 
 budget_status key_service::budget(const auth::key_record& rec) {
-  auto period = limits::parse_budget_period(rec.budget_duration).value_or(limits::budget_period{});
-  auto window = limits::window_at(period, now() * 1000);
+  auto window = limits::window_at(rec.budget_duration, now() * 1000);
   budget_status out;
   out.spend_usd = store_.key_spend_usd(rec.key_id, window.start_ms, rec.budget_credentials);
   if (window.reset_ms) out.reset_at = *window.reset_ms / 1000;

@@ -136,7 +136,7 @@ void gateway_runtime::seed_budgets(const std::vector<std::shared_ptr<const auth:
         spdlog::warn("budgets: spend rows still queued after 2 s; this period's spend may be counted short");
       flushed = true;
     }
-    auto window = limits::window_at(limits::parse_budget_period(k->budget_duration).value_or(limits::budget_period{}), now);
+    auto window = limits::window_at(k->budget_duration, now);
     try {
       double spent = parts_->store->key_spend_usd(k->key_id, window.start_ms, k->budget_credentials);
       parts_->limiter->seed_budget(*k, window.start_ms, spent);

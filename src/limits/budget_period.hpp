@@ -33,4 +33,13 @@ struct period_window {
 // The window that contains `now_ms` (unix milliseconds, UTC).
 period_window window_at(const budget_period& p, std::int64_t now_ms);
 
+// A key's budget_duration as stored (validated when it was set; anything else
+// counts as a lifetime budget), and the window of it that contains now_ms.
+inline budget_period period_of(std::string_view duration) {
+  return parse_budget_period(duration).value_or(budget_period{});
+}
+inline period_window window_at(std::string_view duration, std::int64_t now_ms) {
+  return window_at(period_of(duration), now_ms);
+}
+
 }  // namespace passgate::limits

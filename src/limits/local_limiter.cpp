@@ -142,7 +142,7 @@ class local_limiter final : public limiter {
   void seed_budget(const auth::key_record& key, std::int64_t period_start_ms, double spend) override {
     std::lock_guard lock(mu_);
     auto& s = states_[key.key_id];
-    auto period = parse_budget_period(key.budget_duration).value_or(budget_period{});
+    auto period = period_of(key.budget_duration);
     auto window = window_at(period, period_start_ms);
     if (window.start_ms != period_start_ms) return;  // not the start of a window of this period
     const bool same = s.have_budget && s.seeded && s.period == period && s.labels == key.budget_credentials &&
@@ -169,7 +169,7 @@ class local_limiter final : public limiter {
     }
     auto& s = states_[key.key_id];
     roll(s, now_ms);
-    auto period = parse_budget_period(key.budget_duration).value_or(budget_period{});
+    auto period = period_of(key.budget_duration);
     return !s.seeded || !s.have_budget || s.period != period || s.labels != key.budget_credentials;
   }
 
@@ -181,7 +181,7 @@ class local_limiter final : public limiter {
   static void prepare(key_state& s, const auth::key_record& key, std::int64_t now_ms) {
     if (!s.have_budget) {
       s.have_budget = true;
-      s.period = parse_budget_period(key.budget_duration).value_or(budget_period{});
+      s.period = period_of(key.budget_duration);
       s.labels = key.budget_credentials;
       s.window = window_at(s.period, now_ms);
       s.spend = 0;

@@ -366,7 +366,7 @@ awaitable<session::next> session::relay(route_runtime& rt, std::string_view rest
   if (policy_.expect_continue && !req_->is_done()) {
     out_.assign({asio::buffer("HTTP/1.1 100 Continue\r\n\r\n"sv)});
     if (co_await write_client()) {
-      finish(0, rq_.cut ? outcome::shutdown : outcome::client_closed);
+      finish(0, rq_.closed_outcome());
       co_return next::close;
     }
     rq_.bytes_out = 0;
@@ -452,7 +452,7 @@ awaitable<session::next> session::relay_response(route_runtime& rt) {
     }
     if (!out_.empty()) {
       if (auto wec = co_await write_client()) {
-        finish(status, rq_.cut ? outcome::shutdown : outcome::client_closed);
+        finish(status, rq_.closed_outcome());
         co_return next::close;
       }
       if (first) {

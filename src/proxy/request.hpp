@@ -62,9 +62,9 @@ struct request {
 
   // Why the exchange broke, when it breaks: the cut and a vanished client
   // explain an I/O error better than the error itself.
-  std::string_view failure_outcome() const {
-    return cut ? outcome::shutdown : client_gone ? outcome::client_closed : outcome::upstream_error;
-  }
+  std::string_view failure_outcome() const { return cut || client_gone ? closed_outcome() : outcome::upstream_error; }
+  // The client's side failed (a read or a write): cut by the shutdown, or gone.
+  std::string_view closed_outcome() const { return cut ? outcome::shutdown : outcome::client_closed; }
 };
 
 }  // namespace passgate::proxy

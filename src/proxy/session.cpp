@@ -191,10 +191,6 @@ void session::shed_burst_memory() {
     freed += t.capacity();
     std::string().swap(t);
   };
-  // The last request's fields: a large head grew the arena past its first block.
-  req_.reset();
-  res_.reset();
-  fields_arena_.rewind();
   buffer(in_);
   buffer(up_in_);
   text(head_);
@@ -232,7 +228,7 @@ awaitable<session::next> session::handle_request() {
     if (rq_.timed_out && !rq_.cut)
       co_return co_await answer_local(gateway_error::request_timeout,
                                       "request head not received within " + secs_text(L.header_timeout_s) + " s");
-    finish(0, rq_.cut ? outcome::shutdown : outcome::client_closed);  // went away mid-head
+    finish(0, rq_.closed_outcome());  // went away mid-head
     co_return next::close;
   }
   rq_.state = request_state::routing;
@@ -312,7 +308,7 @@ awaitable<session::next> session::answer(int status, std::string_view content_ty
   rq_.bytes_out = rq_.bytes_out > head_size ? rq_.bytes_out - head_size : 0;
   std::string_view how = status >= 400 ? outcome::gateway_error : outcome::ok;
   if (rq_.admission.refused != limits::refusal::none) how = outcome::refused;
-  if (ec) how = rq_.cut ? outcome::shutdown : outcome::client_closed;
+  if (ec) how = rq_.closed_outcome();
   finish(ec ? 0 : status, how);
   co_return (ec || close) ? next::close : next::keep_alive;
 }
@@ -347,7 +343,7 @@ awaitable<session::next> session::answer_admin(const local_handler& handler) {
       if (rq_.timed_out && !rq_.cut)
         co_return co_await answer_local(gateway_error::bad_request,
                                         "request body stalled for " + secs_text(L.idle_timeout_s) + " s");
-      finish(0, rq_.cut ? outcome::shutdown : outcome::client_closed);
+      finish(0, rq_.closed_outcome());
       co_return next::close;
     }
     in_.commit(n);
@@ -397,19 +393,17 @@ void session::finish(int status, std::string_view how) {
   if (apply_usage() && how == outcome::ok) how = outcome::upstream_error;
 
   r.outcome = std::string(how);
+  const auto now_ms = unix_ms();
   r.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - rq_.started).count();
-  r.started_at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                        std::chrono::system_clock::now().time_since_epoch())
-                        .count() -
-                    r.duration_ms;
-  settle_limits();
+  r.started_at_ms = now_ms - r.duration_ms;
+  settle_limits(now_ms);
   log_access(r, rq_.bytes_out);
   if (r.route.empty()) {  // health, metrics, admin, 404: counted, no spend row
     w_.gw.stats.requests_unrouted.fetch_add(1, std::memory_order_relaxed);
     return;
   }
   w_.gw.stats.count_request(r.outcome, r.credential, rq_.bytes_out);
-  if (!keep_row()) {
+  if (!keep_row(now_ms)) {
     w_.gw.stats.unrecorded_refusals.fetch_add(1, std::memory_order_relaxed);
     return;
   }
@@ -418,7 +412,7 @@ void session::finish(int status, std::string_view how) {
 
 // The parallel slot goes back, and what the answer used is charged: tokens
 // toward tpm, cost toward the budget. Runs for every way a request ends.
-void session::settle_limits() {
+void session::settle_limits(std::int64_t now_ms) {
   if (!rq_.limited_key) return;
   auto key = std::move(rq_.limited_key);
   auto& lim = *w_.gw.limiter;
@@ -426,18 +420,18 @@ void session::settle_limits() {
   if (rq_.admission.refused != limits::refusal::none) return;
   const auto& r = rq_.record;
   std::int64_t tokens = r.input_tokens.value_or(0) + r.cache_creation_input_tokens.value_or(0) + r.output_tokens.value_or(0);
-  if (tokens > 0 || r.cost_usd.value_or(0) > 0) lim.charge(*key, rq_.label, tokens, r.cost_usd.value_or(0), unix_ms());
+  if (tokens > 0 || r.cost_usd.value_or(0) > 0) lim.charge(*key, rq_.label, tokens, r.cost_usd.value_or(0), now_ms);
 }
 
 // Rows of requests refused before a key was known are rate-limited: an
 // unauthenticated caller must not be able to grow the database. At most
 // keyless_rows_per_s such rows per I/O thread per second; the rest are counted
 // (passgate_unrecorded_refusals_total) and logged, not stored.
-bool session::keep_row() {
+bool session::keep_row(std::int64_t now_ms) {
   const auto& r = rq_.record;
   if (!r.key_id.empty() || r.outcome != outcome::gateway_error || r.status < 400 || r.status >= 500) return true;
   constexpr std::int64_t keyless_rows_per_s = 20;
-  auto now_s = unix_ms() / 1000;
+  auto now_s = now_ms / 1000;
   if (now_s != w_.keyless_rows_second) {
     w_.keyless_rows_second = now_s;
     w_.keyless_rows = 0;

@@ -65,8 +65,8 @@ class session : public watched, public std::enable_shared_from_this<session> {
   void finish(int status, std::string_view outcome);
   void log_access(const usage::spend_record& r, std::uint64_t bytes);
   void shed_burst_memory();
-  void settle_limits();
-  bool keep_row();
+  void settle_limits(std::int64_t now_ms);
+  bool keep_row(std::int64_t now_ms);
 
   // relay.cpp: the proxy pipeline.
   awaitable<next> relay(route_runtime& rt, std::string_view rest);
