@@ -27,6 +27,8 @@ import sys
 import threading
 import time
 
+import fleet
+
 PATHS = ["direct", "nginx", "passgate"]
 # The usage tap's cost: passgate as above against the same build with `usage: {tap: false}`.
 TAP_PATHS = ["passgate", "passgate_notap"]
@@ -264,9 +266,7 @@ keys:
   anthropic:
     upstream: "http://127.0.0.1:{upstream}"
     server_key: "sk-ant-bench"
-store:
-  sqlite: "{tmp}/{db}"
-usage:
+{store}usage:
   tap: {tap}
 """
 
@@ -348,10 +348,12 @@ class Bench:
         log(f"upstream :{self.up_port}  nginx :{self.ngx_port} (pids {self.ngx_pids})  passgate :{self.pg_port} "
             f"(pid {pg.pid}, idle RSS {self.results['rss']['passgate_idle_fresh_kb']} kB)")
 
-    def start_passgate(self, name, db, tap, key_limits=""):
+    def start_passgate(self, name, db, tap, key_limits="", store=None):
         conf = os.path.join(self.tmp, f"{name}.yaml")
+        if store is None:
+            store = f"store:\n  sqlite: \"{self.tmp}/{db}\"\n"
         with open(conf, "w") as f:
-            f.write(PASSGATE_CONF.format(key=GATEWAY_KEY, upstream=self.up_port, tmp=self.tmp, db=db,
+            f.write(PASSGATE_CONF.format(key=GATEWAY_KEY, upstream=self.up_port, store=store,
                                          tap="true" if tap else "false", key_limits=key_limits))
         ready = os.path.join(self.tmp, f"{name}.ready")
         proc = self.procs.start([self.a.passgate, "serve", "--config", conf, "--listen", "127.0.0.1:0",
@@ -385,12 +387,16 @@ class Bench:
 
     def _measure(self, path, pids, argv, env, parse):
         r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        # The fleet's PostgreSQL (with its backends) and Redis, when they run.
+        server_pids = [q for p in getattr(self, "fleet_server_pids", []) for q in [p] + children(p)]
+        s0 = cpu_ns(server_pids)
         c0, u0, t0 = cpu_ns(pids), cpu_ns(self.up_pids), time.monotonic()
         b0 = core_busy_s(self.pc)
         with RssSampler(pids or self.up_pids) as s:
             p = subprocess.run(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         wall = time.monotonic() - t0
         c1, u1 = cpu_ns(pids), cpu_ns(self.up_pids)
+        s1 = cpu_ns(server_pids)
         b1 = core_busy_s(self.pc)
         r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
         self.check_alive()
@@ -400,7 +406,7 @@ class Bench:
             res = parse(p.stdout)
         except (IndexError, ValueError) as e:
             raise RuntimeError(f"cannot parse the output of {' '.join(argv)}: {p.stdout[-500:]!r} {e}")
-        res.update(proxy_cpu_s=(c1 - c0) / 1e9, upstream_cpu_s=(u1 - u0) / 1e9,
+        res.update(proxy_cpu_s=(c1 - c0) / 1e9, upstream_cpu_s=(u1 - u0) / 1e9, servers_cpu_s=(s1 - s0) / 1e9,
                    load_cpu_s=(r1.ru_utime + r1.ru_stime) - (r0.ru_utime + r0.ru_stime), wall_s=wall,
                    sampled_rss_kb=s.peak)
         # Time other processes of the machine took on the proxy's core.
@@ -489,6 +495,46 @@ class Bench:
             order = LIMITS_PATHS if rep % 2 == 0 else LIMITS_PATHS[::-1]
             for path in order:
                 self.record("limits_json", path, rep, self.wrk(path, 16, a.tap_duration))
+
+    def start_fleet(self):
+        """PostgreSQL, Redis and two more gateways on them (section 9), beside the SQLite ones."""
+        pg, pg_url = fleet.start_postgres(self.procs, self.tmp, free_port, wait_port)
+        rd, redis_url = fleet.start_redis(self.procs, self.tmp, free_port, wait_port)
+        self.fleet_server_pids = [pg.pid, rd.pid]
+        servers = list(self.servers) + [("postgres", pg), ("redis", rd)]
+        todo = [("fleet", ""), ("fleet_limits", KEY_LIMITS)]
+        if "passgate_limits" not in self.targets:
+            todo.append(("passgate_limits", KEY_LIMITS))
+        for name, limits in todo:
+            store = fleet.fleet_store(pg_url, redis_url, self.tmp, name) if name.startswith("fleet") else None
+            proc, port = self.start_passgate(name, f"bench-{name}.db", tap=True, key_limits=limits, store=store)
+            self.targets[name] = (port, "/anthropic/v1/messages", [proc.pid])
+            servers.append((name, proc))
+        self.servers = tuple(servers)
+        time.sleep(0.5)
+        for path in fleet.FLEET_PATHS:
+            self.wrk(path, 16, 1)  # warm: pools, prepared statements, Redis scripts loaded
+        log(f"fleet: postgres {pg_url}, redis {redis_url}")
+
+    def run_fleet(self):
+        """Section 9: each path at c=16 (requests/s) and c=1 (p99 over direct), back to back, order rotating."""
+        a = self.a
+        paths = fleet.FLEET_PATHS
+        for rep in range(a.fleet_repeats):
+            k = rep % len(paths)
+            for path in paths[k:] + paths[:k]:
+                self.record("fleet_c16", path, rep, self.wrk(path, 16, a.tap_duration))
+            for path in ["direct"] + paths[k:] + paths[:k]:
+                self.record("fleet_c1", path, rep,
+                            self.client(path, "ttfb", ["--conns", 1, "--duration", a.duration, "--warmup", 0.3],
+                                        stream=False))
+
+    def run_fleet_only(self):
+        self.start()
+        self.smoke()
+        self.start_fleet()
+        self.run_fleet()
+        self.procs.stop_all()
 
     def stream_level(self, path, n):
         a = self.a
@@ -1117,6 +1163,10 @@ def main():
                     help="pairs of runs of the limits on/off comparison (0: none)")
     ap.add_argument("--limits-only", action="store_true",
                     help="only the limits on/off comparison; prints its table, leaves the report alone")
+    ap.add_argument("--fleet-repeats", type=int, default=5,
+                    help="rounds of the SQLite against PostgreSQL + Redis comparison (fleet-only mode)")
+    ap.add_argument("--fleet-only", action="store_true",
+                    help="only the SQLite against PostgreSQL + Redis comparison; prints its table")
     a = ap.parse_args()
     a.max_conns = [int(x) for x in a.max_conns.split(",")]
     if a.duration == int(a.duration):
@@ -1148,6 +1198,12 @@ def main():
             a.limits_repeats = max(a.limits_repeats, 1)
             b.run_limits_only()
             print("\n".join(limits_table(b.results["runs"])))
+            return
+        if a.fleet_only:
+            a.tap_repeats = 0
+            a.limits_repeats = 0
+            b.run_fleet_only()
+            print("\n".join(fleet.fleet_table(b.results["runs"], med, fmt, signed, ratio)))
             return
         if a.tap_only:
             a.limits_repeats = 0

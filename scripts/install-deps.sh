@@ -7,10 +7,11 @@ packages=(
   build-essential cmake pkg-config
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libssl-dev libyaml-cpp-dev libspdlog-dev libcli11-dev libsqlite3-dev
-  zlib1g-dev libbrotli-dev
+  zlib1g-dev libbrotli-dev libpq-dev libhiredis-dev
 )
 if [ "${1:-}" = "--tests" ]; then
-  packages+=(libgtest-dev libgmock-dev libbenchmark-dev)
+  # The fleet tests start throwaway PostgreSQL and Redis servers of their own.
+  packages+=(libgtest-dev libgmock-dev libbenchmark-dev postgresql-15 redis-server)
   command -v node >/dev/null 2>&1 || packages+=(nodejs)
   command -v npm >/dev/null 2>&1 || packages+=(npm)
 fi

@@ -4,6 +4,7 @@
 
 #include "admin/problem.hpp"
 #include "app/load_config.hpp"
+#include "app/open_store.hpp"
 #include "store/store.hpp"
 
 namespace passgate::app {
@@ -18,13 +19,15 @@ void add_commands(CLI::App& app) {
   add_check_config(app);
   add_keys(app);
   add_spend(app);
+  add_store(app);
+  add_migrate(app);
 }
 
 int run_on_store(const std::string& config_file, const std::function<int(const config::config&, store::store&)>& f) {
   auto cfg = load_config_or_report(config_file);
   if (!cfg) return 2;
   try {
-    auto st = store::open_sqlite(cfg->store.sqlite);
+    auto st = open_store(cfg->store);
     return f(*cfg, *st);
   } catch (const store::unavailable& e) {
     return report_problem(admin::store_unavailable(e.what()));  // the admin API's 503 message
@@ -35,7 +38,7 @@ int run_on_store(const std::string& config_file, const std::function<int(const c
 }
 
 void store_command_options(CLI::App* cmd, std::string& config_file, bool& json, const std::string& json_help) {
-  cmd->add_option("-c,--config", config_file, "YAML config file (its store.sqlite); default: the embedded defaults");
+  cmd->add_option("-c,--config", config_file, "YAML config file (its store: sqlite or postgres); default: the embedded defaults");
   cmd->add_flag("--json", json, json_help);
 }
 

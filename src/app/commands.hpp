@@ -25,6 +25,8 @@ void add_serve(CLI::App& app);
 void add_check_config(CLI::App& app);
 void add_keys(CLI::App& app);   // keys_command.cpp
 void add_spend(CLI::App& app);  // spend_command.cpp
+void add_store(CLI::App& app);    // store_command.cpp: store copy
+void add_migrate(CLI::App& app);  // store_command.cpp
 
 // For the commands that work on the store directly (keys, spend): loads the
 // config (the defaults when config_file is empty), opens its store and runs f,

@@ -3,14 +3,18 @@
 #include <spdlog/spdlog.h>
 
 #include "admin/admin_api.hpp"
+#include "app/open_store.hpp"
 #include "auth/key_cache.hpp"
 #include "auth/key_format.hpp"
+#include "common/redact_url.hpp"
 #include "limits/budget_period.hpp"
 #include "limits/limiter.hpp"
+#include "limits/redis_limiter.hpp"
 #include "store/spend_writer.hpp"
 #include "store/store.hpp"
 #include "usage/prices.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <fstream>
 #include <sstream>
@@ -20,6 +24,10 @@ namespace passgate::app {
 struct gateway_runtime::parts {
   std::unique_ptr<store::store> store;  // key cache and admin handlers: short busy wait, fail fast
   std::unique_ptr<auth::key_cache> keys;
+  std::atomic<auth::key_cache*> keys_ready{nullptr};  // `keys` once started, for other threads
+  // Pushes key changes made anywhere (PostgreSQL's LISTEN/NOTIFY) to the cache;
+  // null for SQLite, whose cache polls. Declared after `keys`: it goes first.
+  std::unique_ptr<store::store::watcher> key_watcher;
   std::unique_ptr<asio::thread_pool> blocking;  // admin handlers: database work off the I/O threads
   std::shared_ptr<admin::admin_api> admin;
   // The spend writer's own connection: its waits and retries never hold the
@@ -64,15 +72,26 @@ std::vector<auth::key_record> static_key_records(const config::config& cfg) {
   return out;
 }
 
-// The writer waits longer for a lock than an admin call: it retries anyway, and
-// fewer attempts make less noise while another process holds the database.
-constexpr std::chrono::milliseconds spend_busy_timeout{2000};
-
 store::spend_writer_options spend_options(const config::store_config& c) {
   store::spend_writer_options o;
   o.max_queue_bytes = std::size_t(c.spend_queue_bytes);
   o.drain_timeout = std::chrono::milliseconds(std::int64_t(c.drain_timeout_s * 1000));
+  o.spool_dir = config::effective_spool_dir(c);
+  o.spool_max_bytes = c.spool_max_bytes;
   return o;
+}
+
+// Shared counters in Redis when the config names one, else this process's own.
+std::unique_ptr<limits::limiter> make_limiter(const config::config& cfg, std::function<void()> on_reconnect) {
+  if (cfg.redis.url.empty()) return limits::make_local_limiter();
+  limits::redis_options o;
+  o.on_reconnect = std::move(on_reconnect);
+  o.url = cfg.redis.url.reveal();
+  o.timeout = std::chrono::milliseconds(std::int64_t(cfg.redis.timeout_s * 1000));
+  o.on_shared_error = cfg.limits.on_shared_error == config::limits_config::shared_error_mode::deny
+                          ? limits::redis_options::on_error::deny
+                          : limits::redis_options::on_error::local;
+  return limits::make_redis_limiter(std::move(o));
 }
 
 // The built-in prices, with the config's prices_file merged over them.
@@ -96,14 +115,22 @@ usage::price_table load_prices(const config::config& cfg) {
 gateway_runtime::gateway_runtime(std::shared_ptr<const config::config> cfg) : parts_(std::make_unique<parts>()) {
   gw.cfg = cfg;
   gw.routes = proxy::make_routes(*cfg);
-  parts_->store = store::open_sqlite(cfg->store.sqlite);
+  parts_->store = open_store(cfg->store);
   // The writer first: seeding budgets (below, and on the key cache's thread)
   // flushes it.
-  parts_->spend_store = store::open_sqlite(cfg->store.sqlite, {.busy_timeout = spend_busy_timeout});
+  parts_->spend_store = open_store(cfg->store, store_user::spend_writer);
   parts_->spend = std::make_unique<store::spend_writer>(*parts_->spend_store, spend_options(cfg->store));
-  parts_->limiter = limits::make_local_limiter();
+  // Redis back after an outage: budgets are read from the store again at once
+  // (a forced reload publishes, and publishing seeds what needs it).
+  parts_->limiter = make_limiter(*cfg, [this] {
+    if (auto* keys = parts_->keys_ready.load(std::memory_order_acquire)) keys->invalidate();
+  });
+  spdlog::info("store: {}; limits: {}", parts_->store->describe(),
+               cfg->redis.url.empty() ? std::string("counted in this process")
+                                      : "shared through " + redact_url(cfg->redis.url.reveal()));
   gw.limiter = parts_->limiter.get();
   auth::key_cache_options cache_opts;
+  cache_opts.refresh_interval = std::chrono::milliseconds(std::int64_t(cfg->store.key_reload_s * 1000));
   // Budgets count from the store's rows for the current period, read off the
   // request path: at start-up (before listening) and whenever a key gains a
   // budget or a new duration. An index range scan of that key's rows.
@@ -112,6 +139,8 @@ gateway_runtime::gateway_runtime(std::shared_ptr<const config::config> cfg) : pa
   };
   parts_->keys = std::make_unique<auth::key_cache>(parts_->store.get(), static_key_records(*cfg), cache_opts);
   parts_->keys->start();
+  parts_->keys_ready.store(parts_->keys.get(), std::memory_order_release);
+  parts_->key_watcher = parts_->store->watch_key_changes([keys = parts_->keys.get()] { keys->invalidate(); });
   gw.lookup = [keys = parts_->keys.get()](std::string_view key) { return keys->find(key); };
   parts_->prices = load_prices(*cfg);
   gw.prices = &parts_->prices;
@@ -163,6 +192,17 @@ std::string gateway_runtime::metrics_text() const {
         "counter", [spend] { return double(spend->dropped()); }},
        {"passgate_spend_write_retries_total", "Spend batches written again after a failed attempt.", "counter",
         [spend] { return double(spend->retries()); }},
+       {"passgate_spend_spool_rows", "Spend rows in the local spool (store.spool_dir), waiting for the store.", "gauge",
+        [spend] { return double(spend->spool_rows()); }},
+       {"passgate_spend_spool_bytes", "Bytes of the spool's files (bounded by store.spool_max_bytes).", "gauge",
+        [spend] { return double(spend->spool_bytes()); }},
+       {"passgate_spend_rows_spooled_total", "Spend rows moved to the spool while the store failed.", "counter",
+        [spend] { return double(spend->spooled()); }},
+       {"passgate_shared_limit_errors_total", "Round trips to the shared limits store (Redis) that failed or timed out.",
+        "counter", [this] { return double(parts_->limiter->shared_errors()); }},
+       {"passgate_shared_limits_degraded",
+        "1 while the shared limits store is unreachable (limits counted locally or refused, per limits.on_shared_error).",
+        "gauge", [this] { return parts_->limiter->shared_degraded() ? 1.0 : 0.0; }},
        {"passgate_store_errors_total",
         "Failed store operations: spend writes, key cache reloads and admin calls (locked, read-only, full, gone...).",
         "counter", [this, spend] {
@@ -178,6 +218,8 @@ void gateway_runtime::shutdown() {
       spdlog::warn("{} spend row(s) could not be written since start ({} for a full queue, {} at stop)", lost,
                    parts_->spend->overflowed(), parts_->spend->lost());
   }
+  parts_->keys_ready.store(nullptr, std::memory_order_release);
+  parts_->key_watcher.reset();
   if (parts_->keys) parts_->keys->stop();
 }
 

@@ -1,5 +1,6 @@
 #include "config/config.hpp"
 #include "limits/budget_period.hpp"
+#include "common/redact_url.hpp"
 
 #include <yaml-cpp/yaml.h>
 
@@ -211,7 +212,7 @@ route_config parse_route(const reader& r, const std::string& name, const YAML::N
 
 void parse_document(const reader& r, const YAML::Node& root, config& c) {
   if (root.IsNull()) return;
-  r.expect_map(root, "", {"server", "limits", "routes", "master_key", "auth", "keys", "store", "log", "usage", "prices_file"});
+  r.expect_map(root, "", {"server", "limits", "routes", "master_key", "auth", "keys", "store", "redis", "log", "usage", "prices_file"});
   if (auto s = root["server"]) {
     r.expect_map(s, "server", {"listen", "threads"});
     if (s["listen"]) {
@@ -226,7 +227,7 @@ void parse_document(const reader& r, const YAML::Node& root, config& c) {
   if (auto l = root["limits"]) {
     r.expect_map(l, "limits", {"max_header_bytes", "max_header_count", "max_body_bytes", "idle_timeout_s",
                                "header_timeout_s", "upstream_connect_timeout_s", "upstream_idle_timeout_s", "shutdown_grace_s",
-                               "pool_max_idle_per_host", "pool_idle_s"});
+                               "pool_max_idle_per_host", "pool_idle_s", "on_shared_error"});
     auto& L = c.limits;
     if (l["max_header_bytes"]) L.max_header_bytes = r.whole(l["max_header_bytes"], "limits.max_header_bytes", 1024, 1 << 24);
     if (l["max_header_count"]) L.max_header_count = r.whole(l["max_header_count"], "limits.max_header_count", 8, 10000);
@@ -238,6 +239,12 @@ void parse_document(const reader& r, const YAML::Node& root, config& c) {
     if (l["shutdown_grace_s"]) L.shutdown_grace_s = r.number(l["shutdown_grace_s"], "limits.shutdown_grace_s", 0, 3600);
     if (l["pool_max_idle_per_host"]) L.pool_max_idle_per_host = r.whole(l["pool_max_idle_per_host"], "limits.pool_max_idle_per_host", 0, 100000);
     if (l["pool_idle_s"]) L.pool_idle_s = r.number(l["pool_idle_s"], "limits.pool_idle_s", 0.05, 3600);
+    if (l["on_shared_error"]) {
+      auto mode = r.str(l["on_shared_error"], "limits.on_shared_error");
+      if (mode == "local") L.on_shared_error = limits_config::shared_error_mode::local;
+      else if (mode == "deny") L.on_shared_error = limits_config::shared_error_mode::deny;
+      else r.fail(l["on_shared_error"], "limits.on_shared_error", "expected local or deny");
+    }
   }
   if (auto rs = root["routes"]) {
     if (!rs.IsMap()) r.fail(rs, "routes", "expected a mapping of route name to route");
@@ -294,11 +301,27 @@ void parse_document(const reader& r, const YAML::Node& root, config& c) {
     if (!std::ifstream(*c.prices_file)) r.fail(p, "prices_file", "cannot read " + *c.prices_file);
   }
   if (auto s = root["store"]) {
-    r.expect_map(s, "store", {"sqlite", "spend_queue_bytes", "drain_timeout_s"});
+    r.expect_map(s, "store", {"sqlite", "postgres", "spend_queue_bytes", "drain_timeout_s", "spool_dir", "spool_max_bytes", "key_reload_s"});
+    if (s["sqlite"] && s["postgres"]) r.fail(s, "store", "give either sqlite or postgres, not both");
     if (s["sqlite"]) c.store.sqlite = r.str(s["sqlite"], "store.sqlite");
+    if (s["postgres"]) {
+      c.store.postgres = r.secret_value(s["postgres"], "store.postgres", true);
+      if (c.store.postgres.empty()) r.fail(s["postgres"], "store.postgres", "is empty");
+    }
+    if (s["key_reload_s"]) c.store.key_reload_s = r.number(s["key_reload_s"], "store.key_reload_s", 0.05, 3600);
+    if (s["spool_dir"]) c.store.spool_dir = r.str(s["spool_dir"], "store.spool_dir");
+    if (s["spool_max_bytes"]) c.store.spool_max_bytes = r.whole(s["spool_max_bytes"], "store.spool_max_bytes", 0, 1ull << 50);
     if (s["spend_queue_bytes"])
       c.store.spend_queue_bytes = r.whole(s["spend_queue_bytes"], "store.spend_queue_bytes", 1ull << 20, 1ull << 40);
     if (s["drain_timeout_s"]) c.store.drain_timeout_s = r.number(s["drain_timeout_s"], "store.drain_timeout_s", 0, 3600);
+  }
+  if (auto rd = root["redis"]; rd && !rd.IsNull()) {
+    r.expect_map(rd, "redis", {"url", "timeout_s"});
+    if (!rd["url"]) r.fail(rd, "redis", "needs url (redis://host:port)");
+    c.redis.url = r.secret_value(rd["url"], "redis.url", true);
+    if (!c.redis.url.reveal().starts_with("redis://"))
+      r.fail(rd["url"], "redis.url", "expected redis://[:password@]host:port[/db]");
+    if (rd["timeout_s"]) c.redis.timeout_s = r.number(rd["timeout_s"], "redis.timeout_s", 0.001, 60);
   }
   if (auto l = root["log"]) {
     r.expect_map(l, "log", {"access", "level"});
@@ -312,6 +335,13 @@ void parse_document(const reader& r, const YAML::Node& root, config& c) {
 }
 
 }  // namespace
+
+std::string effective_spool_dir(const store_config& s) {
+  if (!s.spool_dir.empty()) return s.spool_dir;
+  if (!s.postgres.empty()) return "passgate-spool";
+  if (s.sqlite == ":memory:") return "";
+  return s.sqlite + "-spool";
+}
 
 std::optional<std::string> process_env(const char* name) {
   if (const char* v = std::getenv(name)) return std::string(v);
@@ -394,7 +424,9 @@ std::string describe(const config& c) {
       << YAML::Key << "upstream_idle_timeout_s" << YAML::Value << L.upstream_idle_timeout_s
       << YAML::Key << "shutdown_grace_s" << YAML::Value << L.shutdown_grace_s
       << YAML::Key << "pool_max_idle_per_host" << YAML::Value << L.pool_max_idle_per_host
-      << YAML::Key << "pool_idle_s" << YAML::Value << L.pool_idle_s << YAML::EndMap;
+      << YAML::Key << "pool_idle_s" << YAML::Value << L.pool_idle_s
+      << YAML::Key << "on_shared_error" << YAML::Value
+      << (L.on_shared_error == limits_config::shared_error_mode::deny ? "deny" : "local") << YAML::EndMap;
   // An absent value is YAML null, never the string "null".
   out.SetNullFormat(YAML::LowerNull);
   auto masked_or_null = [&](const secret& s) -> YAML::Emitter& {
@@ -435,9 +467,19 @@ std::string describe(const config& c) {
     out << YAML::EndMap;
   }
   out << YAML::EndSeq;
-  out << YAML::Key << "store" << YAML::Value << YAML::BeginMap << YAML::Key << "sqlite" << YAML::Value
-      << c.store.sqlite << YAML::Key << "spend_queue_bytes" << YAML::Value << c.store.spend_queue_bytes
-      << YAML::Key << "drain_timeout_s" << YAML::Value << c.store.drain_timeout_s << YAML::EndMap;
+  out << YAML::Key << "store" << YAML::Value << YAML::BeginMap;
+  if (c.store.postgres.empty()) out << YAML::Key << "sqlite" << YAML::Value << c.store.sqlite;
+  else out << YAML::Key << "postgres" << YAML::Value << redact_url(c.store.postgres.reveal());
+  out << YAML::Key << "spend_queue_bytes" << YAML::Value << c.store.spend_queue_bytes
+      << YAML::Key << "drain_timeout_s" << YAML::Value << c.store.drain_timeout_s
+      << YAML::Key << "key_reload_s" << YAML::Value << c.store.key_reload_s
+      << YAML::Key << "spool_dir" << YAML::Value << effective_spool_dir(c.store)
+      << YAML::Key << "spool_max_bytes" << YAML::Value << c.store.spool_max_bytes << YAML::EndMap;
+  out << YAML::Key << "redis" << YAML::Value;
+  if (c.redis.url.empty()) out << YAML::Null;
+  else
+    out << YAML::BeginMap << YAML::Key << "url" << YAML::Value << redact_url(c.redis.url.reveal()) << YAML::Key
+        << "timeout_s" << YAML::Value << c.redis.timeout_s << YAML::EndMap;
   out << YAML::Key << "usage" << YAML::Value << YAML::BeginMap << YAML::Key << "tap" << YAML::Value
       << c.usage.tap << YAML::EndMap;
   out << YAML::Key << "prices_file" << YAML::Value;

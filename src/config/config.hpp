@@ -32,6 +32,9 @@ struct limits_config {
   double shutdown_grace_s = 30;              // SIGTERM: in-flight requests get this long
   std::size_t pool_max_idle_per_host = 64;   // idle upstream connections kept, per thread
   double pool_idle_s = 30;                   // drop pooled connections idle longer than this
+  // With redis: set and Redis unreachable: count limits in this process (local)
+  // or refuse requests of keys with limits, 503 (deny).
+  enum class shared_error_mode { local, deny } on_shared_error = shared_error_mode::local;
 };
 
 struct upstream_url {
@@ -73,11 +76,33 @@ struct auth_config {
 
 struct store_config {
   std::string sqlite = "passgate.db";
+  // Set: keys and spend live in PostgreSQL (a fleet shares it) and `sqlite` is
+  // not used. A libpq URI or keyword string; it may carry a password.
+  secret postgres;
+  // Spend rows that do not fit the queue while the store fails go to files here,
+  // up to spool_max_bytes, and are written in order when it works again. Empty:
+  // "<sqlite file>-spool" beside a SQLite store, "passgate-spool" in the working
+  // directory for PostgreSQL; none for ":memory:". One directory per instance.
+  std::string spool_dir;
+  std::uint64_t spool_max_bytes = 1ull << 30;
+  // How often the key cache asks the store whether any key changed. With
+  // PostgreSQL, changes are pushed at once (LISTEN/NOTIFY) and this is the
+  // safety net; with SQLite it is how other processes' changes arrive.
+  double key_reload_s = 1;
   // Spend rows waiting for the store (while it is locked, full or gone), bounded
   // by their approximate size; rows beyond it are dropped and counted.
   std::uint64_t spend_queue_bytes = 64ull << 20;
   double drain_timeout_s = 10;  // at stop: how long to keep retrying a failing store
 };
+
+// Shared counters for the limits of a fleet. Unset: each instance counts alone.
+struct redis_config {
+  secret url;  // redis://[:password@]host:port[/db]; may carry a password
+  double timeout_s = 0.25;  // a round trip slower than this counts as Redis down
+};
+
+// The spool directory store_config describes (empty: none).
+std::string effective_spool_dir(const store_config& s);
 
 struct usage_config {
   bool tap = true;  // read tokens from answers; off: rows carry no tokens or cost
@@ -97,6 +122,7 @@ struct config {
   auth_config auth;
   std::vector<static_key> keys;
   store_config store;
+  redis_config redis;
   log_config log;
   usage_config usage;
   std::optional<std::string> prices_file;  // JSON merged over the built-in prices

@@ -1,45 +1,17 @@
-// The in-process limiter: a map of key id to counters under one mutex.
-#include <spdlog/fmt/fmt.h>
-
+// The in-process limiter: a map of key id to counters under one mutex. Its
+// refusals are worded in refusal_text.cpp, shared with the Redis backend.
 #include <algorithm>
-#include <chrono>
-#include <ctime>
 #include <mutex>
 #include <unordered_map>
 
 #include "limits/budget_period.hpp"
 #include "limits/limiter.hpp"
+#include "limits/refusal_text.hpp"
 #include "limits/sliding_window.hpp"
 
 namespace passgate::limits {
 
-std::string_view to_string(refusal r) {
-  switch (r) {
-    case refusal::none: return "none";
-    case refusal::budget: return "budget";
-    case refusal::rpm: return "rpm";
-    case refusal::tpm: return "tpm";
-    case refusal::parallel: return "parallel";
-  }
-  return "none";
-}
-
 namespace {
-
-std::string iso_utc(std::int64_t ms) {
-  std::time_t t = ms / 1000;
-  std::tm tm{};
-  ::gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
-// Dollars for a person: cents, or more digits for budgets under a cent.
-std::string usd(double v) { return v >= 0.01 || v == 0 ? fmt::format("${:.2f}", v) : fmt::format("${:.6f}", v); }
-
-// Whole seconds, rounded up, within the 1–60 s a rate limit can ask for.
-std::int64_t rate_retry_s(std::int64_t ms) { return std::clamp<std::int64_t>((ms + 999) / 1000, 1, 60); }
 
 struct key_state {
   sliding_window requests;
@@ -64,16 +36,11 @@ class local_limiter final : public limiter {
     admission a;
     std::lock_guard lock(mu_);
     auto& s = states_[key.key_id];
-    const std::string& who = key.key_alias.empty() ? key.key_id : key.key_alias;
 
     if (key.max_budget && !budget_exempt) prepare(s, key, now_ms);
     if (key.max_budget && !budget_exempt && s.labels.contains(label)) {
       if (s.spend >= *key.max_budget) {
-        a.refused = refusal::budget;
-        a.retry_after_s = s.window.reset_ms ? std::max<std::int64_t>(1, (*s.window.reset_ms - now_ms + 999) / 1000) : 0;
-        a.message = fmt::format("budget of {} for key '{}' spent ({} {}; {})", usd(*key.max_budget), who,
-                                usd(s.spend), s.window.reset_ms ? "this period" : "in all",
-                                s.window.reset_ms ? "resets " + iso_utc(*s.window.reset_ms) : std::string("it does not reset"));
+        refuse_budget(a, key, s.spend, s.window.reset_ms, now_ms);
         return a;
       }
     }
@@ -81,11 +48,8 @@ class local_limiter final : public limiter {
       a.rpm_limit = *key.rpm_limit;
       auto used = s.requests.used(now_ms);
       if (used >= *key.rpm_limit) {
-        a.refused = refusal::rpm;
+        refuse_rpm(a, key, s.requests.ms_until_below(now_ms, *key.rpm_limit));
         a.rpm_remaining = 0;
-        a.retry_after_s = rate_retry_s(s.requests.ms_until_below(now_ms, *key.rpm_limit));
-        a.message = fmt::format("rate limit of {} requests per minute for key '{}' reached; retry in {} s",
-                                *key.rpm_limit, who, a.retry_after_s);
         fill_tokens(a, s, key, now_ms);
         return a;
       }
@@ -93,20 +57,14 @@ class local_limiter final : public limiter {
     if (key.tpm_limit) {
       a.tpm_limit = *key.tpm_limit;
       if (s.tokens.used(now_ms) >= *key.tpm_limit) {
-        a.refused = refusal::tpm;
+        refuse_tpm(a, key, s.tokens.ms_until_below(now_ms, *key.tpm_limit));
         a.tpm_remaining = 0;
-        a.retry_after_s = rate_retry_s(s.tokens.ms_until_below(now_ms, *key.tpm_limit));
-        a.message = fmt::format("rate limit of {} tokens per minute for key '{}' reached; retry in {} s",
-                                *key.tpm_limit, who, a.retry_after_s);
         if (key.rpm_limit) a.rpm_remaining = std::max<std::int64_t>(0, *key.rpm_limit - s.requests.used(now_ms));
         return a;
       }
     }
     if (key.max_parallel_requests && s.in_flight >= *key.max_parallel_requests) {
-      a.refused = refusal::parallel;
-      a.retry_after_s = 1;
-      a.message = fmt::format("key '{}' already has {} request(s) in flight, its limit; retry when one ends", who,
-                              s.in_flight);
+      refuse_parallel(a, key, s.in_flight);
       return a;
     }
     // Admitted.
@@ -122,7 +80,7 @@ class local_limiter final : public limiter {
     return a;
   }
 
-  void release_parallel(const auth::key_record& key) override {
+  void release_parallel(const auth::key_record& key, const admission&) override {
     std::lock_guard lock(mu_);
     auto it = states_.find(key.key_id);
     if (it != states_.end() && it->second.in_flight > 0) --it->second.in_flight;

@@ -14,7 +14,7 @@ namespace passgate::metrics {
 
 inline constexpr std::array<std::string_view, 6> outcomes{"ok",       "upstream_error", "client_closed",
                                                           "shutdown", "refused",        "gateway_error"};
-inline constexpr std::array<std::string_view, 4> refusal_reasons{"budget", "rpm", "tpm", "parallel"};
+inline constexpr std::array<std::string_view, 5> refusal_reasons{"budget", "rpm", "tpm", "parallel", "unavailable"};
 inline constexpr std::array<std::string_view, 5> labels{"oauth", "byok", "bearer", "server", "none"};
 
 struct gateway_metrics {

@@ -7,6 +7,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/beast/http/error.hpp>
 
 #include "common/headers.hpp"
@@ -302,12 +304,31 @@ void session::append_ratelimit_headers(std::string& out) const {
   add("x-ratelimit-remaining-tokens", a.tpm_remaining);
 }
 
+// Admission by a shared limiter (Redis): its client thread answers, and the
+// answer is posted back to this session's executor. The request waits for one
+// pipelined round trip; the I/O thread serves other connections meanwhile.
+awaitable<limits::admission> admit_shared(limits::limiter& lim, std::shared_ptr<const auth::key_record> key,
+                                         policy::credential_label label, bool budget_exempt, std::int64_t now_ms) {
+  auto start = [&](auto handler) {
+    using handler_t = decltype(handler);
+    auto held = std::make_shared<handler_t>(std::move(handler));  // admit_callback must be copyable
+    lim.admit_async(std::move(key), label, budget_exempt, now_ms, [held](limits::admission a) {
+      auto ex = asio::get_associated_executor(*held);
+      asio::post(ex, [held, a = std::move(a)]() mutable { std::move (*held)(std::move(a)); });
+    });
+  };
+  // Named, not a temporary inside co_await (GCC 12 coroutine lifetimes).
+  auto pending = asio::async_initiate<decltype(asio::use_awaitable), void(limits::admission)>(start, asio::use_awaitable);
+  co_return co_await std::move(pending);
+}
+
 // A request its key's limits refuse: 429 in Anthropic's shape, never forwarded.
 // Budgets say billing_error and x-should-retry: false (the SDKs and Claude Code
 // then do not retry); rates say rate_limit_error with a truthful retry-after.
 awaitable<session::next> session::answer_refusal() {
   const auto& a = rq_.admission;
   const bool budget = a.refused == limits::refusal::budget;
+  const bool unchecked = a.refused == limits::refusal::unavailable;  // on_shared_error: deny
   w_.gw.stats.count_refusal(limits::to_string(a.refused));
   if (a.retry_after_s > 0) {
     extra_headers_.append("retry-after: ");
@@ -315,7 +336,7 @@ awaitable<session::next> session::answer_refusal() {
     extra_headers_.append("\r\n");
   }
   if (budget) extra_headers_.append("x-should-retry: false\r\n");
-  const auto e = budget ? gateway_error::budget_exceeded : gateway_error::rate_limited;
+  const auto e = budget ? gateway_error::budget_exceeded : unchecked ? gateway_error::unavailable : gateway_error::rate_limited;
   co_return co_await answer(shape_of(e).status, "application/json", error_body(e, a.message), false);
 }
 
@@ -340,7 +361,13 @@ awaitable<session::next> session::relay(route_runtime& rt, std::string_view rest
   if (policy_.caller && w_.gw.limiter && limits::has_limits(*policy_.caller)) {
     // count_tokens costs nothing: never refused for a budget.
     const bool budget_exempt = rq_.record.path.ends_with("/count_tokens"sv);
-    rq_.admission = w_.gw.limiter->admit(*policy_.caller, policy_.label, budget_exempt, unix_ms());
+    auto& lim = *w_.gw.limiter;
+    if (lim.remote()) {
+      auto admitted = admit_shared(lim, policy_.caller, policy_.label, budget_exempt, unix_ms());
+      rq_.admission = co_await std::move(admitted);
+    } else {
+      rq_.admission = lim.admit(*policy_.caller, policy_.label, budget_exempt, unix_ms());
+    }
     rq_.limited_key = policy_.caller;
     append_ratelimit_headers(extra_headers_);
     if (rq_.admission.refused != limits::refusal::none) co_return co_await answer_refusal();

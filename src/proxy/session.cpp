@@ -416,7 +416,7 @@ void session::settle_limits(std::int64_t now_ms) {
   if (!rq_.limited_key) return;
   auto key = std::move(rq_.limited_key);
   auto& lim = *w_.gw.limiter;
-  if (rq_.admission.holds_parallel) lim.release_parallel(*key);
+  if (rq_.admission.holds_parallel) lim.release_parallel(*key, rq_.admission);
   if (rq_.admission.refused != limits::refusal::none) return;
   const auto& r = rq_.record;
   std::int64_t tokens = r.input_tokens.value_or(0) + r.cache_creation_input_tokens.value_or(0) + r.output_tokens.value_or(0);

@@ -17,6 +17,11 @@ std::size_t approx_bytes(const usage::spend_record& r) {
 }
 
 spend_writer::spend_writer(store& st, spend_writer_options opts) : store_(st), opts_(opts) {
+  if (!opts_.spool_dir.empty()) {
+    spool_ = std::make_unique<spend_spool>(opts_.spool_dir, opts_.spool_max_bytes);
+    // An earlier run's spooled rows count as queued: flush() waits for them too.
+    queued_total_.store(spool_->rows(), std::memory_order_relaxed);
+  }
   thread_ = std::thread([this] { run(); });
 }
 
@@ -94,15 +99,57 @@ bool spend_writer::flush(std::chrono::milliseconds max_wait) {
   return true;
 }
 
+void spend_writer::count_lost(std::size_t rows) {
+  lost_.fetch_add(rows, std::memory_order_relaxed);
+  lost_after_queue_.fetch_add(rows, std::memory_order_relaxed);
+}
+
+bool spend_writer::spill(std::vector<usage::spend_record>& batch, std::size_t& batch_bytes, bool batch_from_queue) {
+  if (!spool_) return false;
+  // The rows leave the queue only once they are on disk: a refused spill keeps
+  // them queued, in order.
+  std::vector<usage::spend_record> rows;
+  std::size_t bytes = 0;
+  std::size_t from_queue = 0;
+  {
+    std::lock_guard lock(mu_);
+    rows.reserve((batch_from_queue ? batch.size() : 0) + queue_.size());
+    if (batch_from_queue) rows.insert(rows.end(), batch.begin(), batch.end());
+    for (const auto& [row, size] : queue_) {
+      rows.push_back(row);
+      bytes += size;
+    }
+    from_queue = queue_.size();
+  }
+  if (rows.empty()) return true;
+  if (!spool_->append(rows)) return false;
+  {
+    std::lock_guard lock(mu_);
+    // Rows pushed meanwhile stay: they were not written to the spool.
+    queue_.erase(queue_.begin(), queue_.begin() + std::ptrdiff_t(from_queue));
+  }
+  if (batch_from_queue) {
+    bytes += batch_bytes;
+    batch.clear();
+    batch_bytes = 0;
+  }
+  forget(rows.size(), bytes);
+  spooled_.fetch_add(rows.size(), std::memory_order_relaxed);
+  spdlog::warn("spend writer: {} row(s) moved to the spool {} while the store fails ({} row(s) there now)", rows.size(),
+               spool_->dir().string(), spool_->rows());
+  return true;
+}
+
 void spend_writer::run() {
   // Below the I/O threads, so that a batch never holds a request back on a busy
   // core; nice 5 still leaves it a quarter of a contended core, more than it needs.
   ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 5);
   ::pthread_setname_np(::pthread_self(), "pg-spend");
   using clock = std::chrono::steady_clock;
-  std::vector<usage::spend_record> batch;  // taken off the queue, not yet written
+  std::vector<usage::spend_record> batch;  // not yet written: off the queue, or a copy of the spool's oldest
   batch.reserve(opts_.batch);
   std::size_t batch_bytes = 0;
+  bool from_spool = false;  // the batch is the spool's: consume it there once written
   std::optional<clock::time_point> give_up_at;  // set when stop() is seen
   // The current failure episode: the pause before the next attempt (0: the last
   // attempt worked), the attempts repeated so far and the last error.
@@ -111,40 +158,53 @@ void spend_writer::run() {
   std::string last_error;
 
   for (;;) {
+    const bool spool_waiting = spool_ && !spool_->empty();
     {
       std::unique_lock lock(mu_);
-      if (batch.empty()) {
+      if (batch.empty() && !spool_waiting) {
         wake_.wait_for(lock, opts_.flush_interval,
                        [&] { return stopping_ || flush_requested_ || queue_.size() >= opts_.batch; });
         if (queue_.size() <= opts_.batch) flush_requested_ = false;  // this batch empties the queue
         batch_bytes = take_batch(batch);
-      } else {
+        from_spool = false;
+      } else if (!batch.empty()) {
         // After a failure: pause, waking early only when stop() starts the drain.
         auto until = clock::now() + pause;
         if (give_up_at) until = std::min(until, *give_up_at);
         wake_.wait_until(lock, until, [&] { return stopping_ && !give_up_at; });
       }
       if (stopping_ && !give_up_at) give_up_at = clock::now() + opts_.drain_timeout;
-      if (batch.empty() && stopping_) return;  // everything written
+      if (batch.empty() && !spool_waiting && stopping_) return;  // everything written
     }
-    if (batch.empty()) continue;
+    if (batch.empty()) {
+      // The spool holds older rows than the queue: they go first.
+      from_spool = true;
+      batch_bytes = 0;
+      if (spool_->peek(batch, opts_.batch) == 0) continue;
+    }
 
-    if (pause.count() > 0) {
-      if (give_up_at && clock::now() >= *give_up_at) {
-        std::size_t lost = 0;
-        {
-          std::lock_guard lock(mu_);
-          lost = rows_.load(std::memory_order_relaxed);
-          queue_.clear();
-          rows_.store(0, std::memory_order_relaxed);
-          bytes_.store(0, std::memory_order_relaxed);
-        }
-        lost_.fetch_add(lost, std::memory_order_relaxed);
-        lost_after_queue_.fetch_add(lost, std::memory_order_relaxed);
-        spdlog::error("spend writer: the store still failed {} ms after the stop began; {} spend row(s) lost: {}",
-                      opts_.drain_timeout.count(), lost, last_error);
+    if (give_up_at && clock::now() >= *give_up_at && (pause.count() > 0 || from_spool)) {
+      // Stopping, and the store still fails (or the spool is too long to replay
+      // in time): what is in memory goes to the spool, for the next start.
+      if (spill(batch, batch_bytes, !from_spool)) {
+        spdlog::warn("spend writer: stopped with {} row(s) in the spool {}; they are written at the next start",
+                     spool_->rows(), spool_->dir().string());
         return;
       }
+      std::size_t lost = 0;
+      {
+        std::lock_guard lock(mu_);
+        lost = rows_.load(std::memory_order_relaxed);
+        queue_.clear();
+        rows_.store(0, std::memory_order_relaxed);
+        bytes_.store(0, std::memory_order_relaxed);
+      }
+      count_lost(lost);
+      spdlog::error("spend writer: the store still failed {} ms after the stop began; {} spend row(s) lost: {}",
+                    opts_.drain_timeout.count(), lost, last_error);
+      return;
+    }
+    if (pause.count() > 0) {
       retries_.fetch_add(1, std::memory_order_relaxed);
       ++episode_retries;
     }
@@ -155,16 +215,28 @@ void spend_writer::run() {
       last_error = e.what();
       if (pause.count() == 0)
         spdlog::warn("spend writer: cannot write to the store; {} row(s) kept queued, retrying: {}",
-                     rows_.load(std::memory_order_relaxed), last_error);
+                     rows_.load(std::memory_order_relaxed) + (spool_ ? spool_->rows() : 0), last_error);
       pause = pause.count() == 0 ? opts_.retry_initial : std::min(pause * 2, opts_.retry_max);
       pause = std::max(pause, std::chrono::milliseconds(1));
+      // Half the queue's room used: the rest of the outage goes to disk.
+        if (spool_ && bytes_.load(std::memory_order_relaxed) >= opts_.max_queue_bytes / 2)
+        spill(batch, batch_bytes, !from_spool);
+      if (from_spool) batch.clear();  // read again from the spool at the next attempt
+      if (batch.empty()) {
+        // Nothing in hand: wait out the pause here before trying the spool again.
+        std::unique_lock lock(mu_);
+        auto until = clock::now() + pause;
+        if (give_up_at) until = std::min(until, *give_up_at);
+        wake_.wait_until(lock, until, [&] { return stopping_ && !give_up_at; });
+      }
       continue;
     }
     written_.fetch_add(batch.size(), std::memory_order_relaxed);
-    forget(batch.size(), batch_bytes);
+    if (from_spool) spool_->consume(batch.size());
+    else forget(batch.size(), batch_bytes);
     if (pause.count() > 0)
       spdlog::info("spend writer: store writable again after {} retries, {} row(s) written, {} still queued",
-                   episode_retries, batch.size(), rows_.load(std::memory_order_relaxed));
+                   episode_retries, batch.size(), rows_.load(std::memory_order_relaxed) + (spool_ ? spool_->rows() : 0));
     pause = std::chrono::milliseconds(0);
     episode_retries = 0;
     batch.clear();

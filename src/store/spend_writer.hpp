@@ -11,19 +11,29 @@
 // it already holds, so a batch whose commit did happen counts once. One warning
 // when the store starts failing, one line when it works again.
 //
+// With a spool (spool_dir set; spend_spool.hpp) nothing is lost while the store
+// fails: once the queue is half full, the writer moves what it holds to a spool
+// file, and replays the spool, oldest first, before the queue when the store
+// works again. Rows are dropped only when the spool is full too (spool_max_bytes)
+// or the disk refuses them.
+//
 // stop() writes what is queued; while the store fails it keeps retrying for at
-// most drain_timeout (measured from the stop), then gives up and logs exactly how
-// many rows were lost.
+// most drain_timeout (measured from the stop), then moves what is left to the
+// spool (replayed at the next start) or, without one, gives up and logs exactly
+// how many rows were lost.
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <filesystem>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <utility>
 #include <vector>
 
+#include "store/spend_spool.hpp"
 #include "store/store.hpp"
 
 namespace passgate::store {
@@ -35,6 +45,8 @@ struct spend_writer_options {
   std::chrono::milliseconds retry_initial{50};
   std::chrono::milliseconds retry_max{5000};
   std::chrono::milliseconds drain_timeout{10000};
+  std::filesystem::path spool_dir;  // empty: no spool
+  std::uint64_t spool_max_bytes = 1ull << 30;
 };
 
 // The bytes a queued row counts for.
@@ -42,6 +54,7 @@ std::size_t approx_bytes(const usage::spend_record& row);
 
 class spend_writer {
  public:
+  // Throws std::runtime_error when the spool directory cannot be used.
   spend_writer(store& st, spend_writer_options opts = {});
   ~spend_writer();  // stop()
   spend_writer(const spend_writer&) = delete;
@@ -69,12 +82,20 @@ class spend_writer {
   // Failed write attempts, and attempts that repeated a batch after one.
   std::uint64_t write_errors() const { return errors_.load(std::memory_order_relaxed); }
   std::uint64_t retries() const { return retries_.load(std::memory_order_relaxed); }
+  // In the spool now, waiting for the store; and ever moved there.
+  std::uint64_t spool_rows() const { return spool_ ? spool_->rows() : 0; }
+  std::uint64_t spool_bytes() const { return spool_ ? spool_->bytes() : 0; }
+  std::uint64_t spooled() const { return spooled_.load(std::memory_order_relaxed); }
 
  private:
   void run();
   // Takes up to opts_.batch rows off the queue (they stay counted in rows_/bytes_).
   std::size_t take_batch(std::vector<usage::spend_record>& batch);
   void forget(std::size_t rows, std::size_t bytes);  // written or lost
+  // Moves the queue (and `batch` first, when it came off the queue) to the
+  // spool. False: no spool, or it refused them (they stay queued).
+  bool spill(std::vector<usage::spend_record>& batch, std::size_t& batch_bytes, bool batch_from_queue);
+  void count_lost(std::size_t rows);
 
   store& store_;
   const spend_writer_options opts_;
@@ -88,6 +109,8 @@ class spend_writer {
   std::atomic<std::uint64_t> written_{0}, overflowed_{0}, lost_{0}, errors_{0}, retries_{0};
   // Rows ever queued, and those of them lost at a stop: flush() waits for the rest.
   std::atomic<std::uint64_t> queued_total_{0}, lost_after_queue_{0};
+  std::atomic<std::uint64_t> spooled_{0};
+  std::unique_ptr<spend_spool> spool_;  // used by the writer's thread only
   std::thread thread_;
 };
 

@@ -9,11 +9,6 @@
 // nothing is at the path, calls fail with store::unavailable (a new, empty
 // database is never made in its place at run time); once a file is there again
 // (restored, or replaced by a rename), the store reopens it.
-#include <boost/json/array.hpp>
-#include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
-#include <boost/json/value.hpp>
-
 #include <spdlog/spdlog.h>
 
 #include <filesystem>
@@ -21,6 +16,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "store/key_columns.hpp"
 #include "store/sqlite_schema.hpp"
 #include "store/sqlite_statement.hpp"
 #include "store/store.hpp"
@@ -29,52 +25,6 @@ namespace passgate::store {
 namespace {
 
 using sqlite::statement_use;
-
-// ---- list columns, stored as JSON arrays of strings ----
-
-std::string routes_to_json(const std::vector<std::string>& routes) {
-  boost::json::array a;
-  for (const auto& r : routes) a.emplace_back(r);
-  return boost::json::serialize(a);
-}
-
-std::string labels_to_json(const policy::label_set& labels) {
-  boost::json::array a;
-  for (auto l : policy::all_labels)
-    if (labels.contains(l)) a.emplace_back(policy::to_string(l));
-  return boost::json::serialize(a);
-}
-
-// db: "sqlite FILE", for messages.
-std::vector<std::string> json_strings(const std::string& text, const std::string& key_id,
-                                      const char* column, const std::string& db) {
-  auto fail = [&]() -> std::runtime_error {
-    return std::runtime_error(db + ": key " + key_id + ": column " + column +
-                              " is not a JSON array of strings");
-  };
-  boost::system::error_code ec;
-  boost::json::value v = boost::json::parse(text, ec);
-  if (ec || !v.is_array()) throw fail();
-  std::vector<std::string> out;
-  for (const auto& e : v.get_array()) {
-    if (!e.is_string()) throw fail();
-    out.emplace_back(e.get_string());
-  }
-  return out;
-}
-
-policy::label_set labels_from_json(const std::string& text, const std::string& key_id,
-                                   const std::string& db, const char* column) {
-  policy::label_set labels;
-  for (const auto& name : json_strings(text, key_id, column, db)) {
-    auto l = policy::label_from_string(name);
-    if (!l)
-      throw std::runtime_error(db + ": key " + key_id + ": unknown credential label '" + name +
-                               "'");
-    labels.add(*l);
-  }
-  return labels;
-}
 
 // ---- keys ----
 
@@ -160,6 +110,10 @@ const std::string insert_spend_sql =
     "INSERT INTO spend (" + spend_columns +
     ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
     "ON CONFLICT (request_id) DO NOTHING";
+// Insertion order: the rowid only grows (rows are never deleted), so a cursor
+// past the last id returned sees exactly the rows not yet returned.
+const std::string spend_in_order_sql =
+    "SELECT " + spend_columns + ", id FROM spend WHERE id > ? ORDER BY id LIMIT ?";
 // The credential kinds come as a JSON array (labels_to_json), read with json_each;
 // with every kind (?4 = 1) any row counts, whatever its label.
 const std::string key_spend_sql =
@@ -386,6 +340,33 @@ class sqlite_store final : public store {
     s->step();
     return s->real(0);
   }
+
+  std::vector<usage::spend_record> spend_in_order(std::int64_t& cursor, std::int64_t limit) override {
+    if (limit <= 0) throw std::invalid_argument("store: spend_in_order needs limit > 0");
+    std::lock_guard lk(mu_);
+    reopen_if_moved();
+    auto s = stmts_->use(spend_in_order_sql);
+    s->bind_int64(1, cursor);
+    s->bind_int64(2, limit);
+    std::vector<usage::spend_record> out;
+    while (s->step()) {
+      out.push_back(read_spend(s));
+      cursor = s->int64(18);
+    }
+    return out;
+  }
+
+  int schema_version() override {
+    std::lock_guard lk(mu_);
+    reopen_if_moved();
+    auto s = stmts_->use("SELECT version FROM schema_version");
+    if (!s->step()) throw std::runtime_error(name_ + ": the schema_version row is missing");
+    return int(s->int64(0));
+  }
+
+  // By the configured path rather than name_, which a reopen may change under
+  // another thread (describe takes no lock: it is for messages).
+  std::string describe() const override { return "sqlite " + path_; }
 
  private:
   // A new connection to path_ and its statement cache; the old ones, if any, go

@@ -11,6 +11,7 @@
 // retries it, the admin API answers it 503, the CLI prints it and exits 1.
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -82,6 +83,26 @@ class store {
   // is in `labels`. An index range scan of that key's rows from from_ms on.
   virtual double key_spend_usd(const std::string& key_id, std::int64_t from_ms,
                                policy::label_set labels = policy::label_set::all()) = 0;
+
+  // Every spend row in the order it was stored, a page at a time (for `store
+  // copy`): rows stored after `cursor` (0: from the first), at most `limit`;
+  // `cursor` is moved past the last one returned. Empty: no more.
+  virtual std::vector<usage::spend_record> spend_in_order(std::int64_t& cursor, std::int64_t limit) = 0;
+
+  // The schema version this store is at (after the migrations open applied).
+  virtual int schema_version() = 0;
+  // "sqlite FILE" or "postgres HOST:PORT/DB": for messages; never a password.
+  virtual std::string describe() const = 0;
+
+  // Calls on_change (on a thread of the watcher's own) soon after any key changes
+  // in this or another process, and once after each reconnect (a change may have
+  // been missed meanwhile); never from the caller's thread. Null: this backend
+  // cannot push changes (SQLite), and caches poll keys_version() instead.
+  // Destroying the watcher stops its thread.
+  struct watcher {
+    virtual ~watcher() = default;
+  };
+  virtual std::unique_ptr<watcher> watch_key_changes(std::function<void()> on_change) { return nullptr; }
 };
 
 struct sqlite_options {
@@ -96,5 +117,19 @@ struct sqlite_options {
 // opens its own connection. Throws std::runtime_error (store::unavailable when
 // the file is locked, read-only, full or cannot be opened) with a clear message.
 std::unique_ptr<store> open_sqlite(const std::string& path, sqlite_options opts = {});
+
+struct postgres_options {
+  // Connecting (each attempt) and each statement, before store::unavailable.
+  std::chrono::milliseconds connect_timeout{3000};
+  std::chrono::milliseconds statement_timeout{10000};
+  std::string application_name = "passgate";
+};
+
+// url: a libpq connection URI or keyword string ("postgresql://user@host:port/db").
+// Connects, then applies the migrations under an advisory lock (several
+// instances starting at once migrate once). Throws store::unavailable when the
+// server cannot be reached, std::runtime_error for anything else; messages
+// never include the password.
+std::unique_ptr<store> open_postgres(const std::string& url, postgres_options opts = {});
 
 }  // namespace passgate::store

@@ -235,7 +235,9 @@ TEST_F(limits_e2e, generated_key_limits_change_live_with_key_update) {
     auto info = fetch(gw->port(), "GET", "/key/info?key_id=" + id, master);
     auto j = json::parse(info.body).at("info");
     shown = j.at("spend").as_double() > 0.00006 && j.at("budget_reset_at").is_string();
-    if (shown) EXPECT_NE(std::string(j.at("budget_reset_at").as_string()).find("T00:00:00Z"), std::string::npos);
+    if (shown) {
+      EXPECT_NE(std::string(j.at("budget_reset_at").as_string()).find("T00:00:00Z"), std::string::npos);
+    }
     if (!shown) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   EXPECT_TRUE(shown);

@@ -203,6 +203,11 @@ class flaky_store final : public pg_store::store {
   double key_spend_usd(const std::string& id, std::int64_t from_ms, policy::label_set labels) override {
     return inner_.key_spend_usd(id, from_ms, labels);
   }
+  std::vector<usage::spend_record> spend_in_order(std::int64_t& cursor, std::int64_t limit) override {
+    return inner_.spend_in_order(cursor, limit);
+  }
+  int schema_version() override { return inner_.schema_version(); }
+  std::string describe() const override { return inner_.describe(); }
 
  private:
   pg_store::store& inner_;

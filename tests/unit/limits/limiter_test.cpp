@@ -191,7 +191,7 @@ TEST(limiter, parallel_slots_are_held_until_released) {
   EXPECT_EQ(c.refused, refusal::parallel);
   EXPECT_FALSE(c.holds_parallel);
   EXPECT_EQ(c.retry_after_s, 1);
-  lim->release_parallel(k);
+  lim->release_parallel(k, a);
   EXPECT_EQ(lim->admit(k, credential_label::none, false, t0).refused, refusal::none);
 }
 

@@ -13,6 +13,10 @@
 #include <mutex>
 #include <sstream>
 #include <thread>
+#include <filesystem>
+#include <fstream>
+#include <span>
+#include <stdlib.h>
 
 #include "store/spend_writer.hpp"
 #include "unit/store/temp_db_file.hpp"
@@ -96,6 +100,9 @@ class fake_store final : public store {
   std::vector<usage::spend_record> spend_logs(const spend_filter&, page) override { unused(); }
   std::vector<spend_group_row> spend_report(const spend_filter&, spend_group) override { unused(); }
   double key_spend_usd(const std::string&, std::int64_t, policy::label_set) override { unused(); }
+  std::vector<usage::spend_record> spend_in_order(std::int64_t&, std::int64_t) override { unused(); }
+  int schema_version() override { unused(); }
+  std::string describe() const override { return "fake store"; }
 
  private:
   mutable std::mutex mu_;
@@ -297,6 +304,11 @@ class commits_then_fails final : public store {
   double key_spend_usd(const std::string& id, std::int64_t from, policy::label_set labels) override {
     return inner_.key_spend_usd(id, from, labels);
   }
+  std::vector<usage::spend_record> spend_in_order(std::int64_t& cursor, std::int64_t limit) override {
+    return inner_.spend_in_order(cursor, limit);
+  }
+  int schema_version() override { return inner_.schema_version(); }
+  std::string describe() const override { return inner_.describe(); }
 
  private:
   store& inner_;
@@ -316,6 +328,165 @@ TEST(spend_writer, a_batch_retried_after_it_committed_counts_once) {
   std::map<std::string, int> seen;
   for (const auto& r : rows) ++seen[r.request_id];
   for (int i = 0; i < 20; ++i) EXPECT_EQ(seen[row(i).request_id], 1) << i;
+}
+
+// ---- the spool: the second stage behind the queue ----
+
+// A fresh directory under the temp directory, removed at the end.
+class temp_dir {
+ public:
+  temp_dir() {
+    std::string p = (std::filesystem::temp_directory_path() / "passgate-spool-XXXXXX").string();
+    if (!::mkdtemp(p.data())) throw std::runtime_error("mkdtemp failed");
+    path_ = p;
+  }
+  ~temp_dir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  const std::filesystem::path& path() const { return path_; }
+  std::size_t files(std::string_view suffix) const {
+    std::size_t n = 0;
+    for (const auto& e : std::filesystem::directory_iterator(path_))
+      if (e.path().string().ends_with(suffix)) ++n;
+    return n;
+  }
+
+ private:
+  std::filesystem::path path_;
+};
+
+spend_writer_options spooling(const temp_dir& dir, std::size_t queue_rows) {
+  auto o = fast();
+  o.max_queue_bytes = queue_rows * approx_bytes(row(0));
+  o.spool_dir = dir.path();
+  return o;
+}
+
+TEST(spend_spool, an_outage_longer_than_the_queue_loses_nothing_and_keeps_the_order) {
+  temp_dir dir;
+  fake_store st;
+  st.down = true;
+  spend_writer w(st, spooling(dir, 20));
+  say("store down, queue of 20 rows: 200 rows pushed one by one are all accepted (half-full queues go to the spool)");
+  int refused = 0;
+  for (int i = 0; i < 200; ++i) {
+    // Give the writer a chance to spill before the queue is full: it spills after each failed attempt.
+    if (!w.push(row(i))) ++refused;
+    if (w.queued_rows() >= 15) {
+      ASSERT_TRUE(eventually([&] { return w.queued_rows() < 10; }));
+    }
+  }
+  EXPECT_EQ(refused, 0);
+  EXPECT_GT(w.spooled(), 150u);
+  EXPECT_GT(dir.files(".jsonl"), 1u);
+  EXPECT_EQ(w.spool_rows() + w.queued_rows(), 200u);
+  say("the store comes back: every row is written exactly once, the spool first, in the order made; its files go");
+  st.down = false;
+  ASSERT_TRUE(eventually([&] { return w.written() == 200; })) << w.written();
+  w.stop();
+  auto counts = st.counts();
+  ASSERT_EQ(counts.size(), 200u);
+  for (const auto& [id, n] : counts) EXPECT_EQ(n, 1) << id;
+  EXPECT_EQ(w.dropped(), 0u);
+  EXPECT_EQ(w.spool_rows(), 0u);
+  EXPECT_EQ(dir.files(".jsonl"), 0u);
+}
+
+TEST(spend_spool, stop_while_the_store_is_down_keeps_the_rows_for_the_next_start) {
+  temp_dir dir;
+  fake_store st;
+  st.down = true;
+  auto opts = spooling(dir, 1000);
+  opts.drain_timeout = 20ms;
+  {
+    spend_writer w(st, opts);
+    for (int i = 0; i < 50; ++i) ASSERT_TRUE(w.push(row(i)));
+    ASSERT_TRUE(eventually([&] { return w.write_errors() >= 1; }));
+    w.stop();
+    say("stop() with the store down: the 50 rows go to the spool, none lost");
+    EXPECT_EQ(w.lost(), 0u);
+    EXPECT_EQ(w.spool_rows(), 50u);
+  }
+  say("a second writer on the same directory (the next start) writes them once the store works, exactly once");
+  st.down = false;
+  spend_writer again(st, opts);
+  EXPECT_TRUE(again.flush(10s)) << "flush waits for the rows spooled by the earlier run";
+  again.stop();
+  auto counts = st.counts();
+  ASSERT_EQ(counts.size(), 50u);
+  for (int i = 0; i < 50; ++i) EXPECT_EQ(counts[row(i).request_id], 1) << i;
+  EXPECT_EQ(dir.files(".jsonl"), 0u);
+}
+
+TEST(spend_spool, a_full_spool_refuses_and_counts_instead_of_filling_the_disk) {
+  temp_dir dir;
+  fake_store st;
+  st.down = true;
+  auto opts = spooling(dir, 1000);
+  opts.drain_timeout = 20ms;
+  opts.spool_max_bytes = 1000;  // a few rows' worth of JSON lines
+  spend_writer w(st, opts);
+  for (int i = 0; i < 30; ++i) ASSERT_TRUE(w.push(row(i)));
+  ASSERT_TRUE(eventually([&] { return w.write_errors() >= 1; }));
+  w.stop();
+  say("30 rows, a spool of 1000 bytes: the spill does not fit, so the rows are counted lost at stop, never half-written");
+  EXPECT_EQ(w.lost(), 30u);
+  EXPECT_EQ(dir.files(".jsonl"), 0u);
+  EXPECT_EQ(dir.files(".tmp"), 0u);
+}
+
+TEST(spend_spool, one_directory_serves_one_process) {
+  temp_dir dir;
+  spend_spool first(dir.path(), 1 << 20);
+  say("a second spool on a locked directory is refused with a message naming it");
+  try {
+    spend_spool second(dir.path(), 1 << 20);
+    FAIL() << "two spools on one directory";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("in use by another passgate process"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find(dir.path().string()), std::string::npos) << e.what();
+  }
+}
+
+TEST(spend_spool, a_damaged_file_is_set_aside_and_the_rest_replayed) {
+  temp_dir dir;
+  {
+    spend_spool sp(dir.path(), 1 << 20);
+    std::vector<usage::spend_record> rows{row(1), row(2)};
+    ASSERT_TRUE(sp.append(rows));
+    std::vector<usage::spend_record> more{row(3)};
+    ASSERT_TRUE(sp.append(more));
+  }
+  // Damage the first file.
+  {
+    std::ofstream f(dir.path() / "spend-000000000001.jsonl", std::ios::app);
+    f << "{not json\n";
+  }
+  spend_spool sp(dir.path(), 1 << 20);
+  std::vector<usage::spend_record> got;
+  say("the damaged file goes to .bad (its rows are not half-replayed); the next file's row is read");
+  ASSERT_EQ(sp.peek(got, 10), 1u);
+  EXPECT_EQ(got[0].request_id, row(3).request_id);
+  EXPECT_EQ(dir.files(".bad"), 1u);
+  sp.consume(1);
+  EXPECT_TRUE(sp.empty());
+  say("a row read back equals the row written, field by field");
+  spend_spool sp2(dir.path() / "sub", 1 << 20);
+  auto r = row(7);
+  r.ttfb_ms = 5;
+  r.input_tokens = 10;
+  r.cost_usd = 0.25;
+  ASSERT_TRUE(sp2.append(std::span(&r, 1)));
+  std::vector<usage::spend_record> back;
+  ASSERT_EQ(sp2.peek(back, 10), 1u);
+  EXPECT_EQ(back[0].request_id, r.request_id);
+  EXPECT_EQ(back[0].ttfb_ms, r.ttfb_ms);
+  EXPECT_EQ(back[0].input_tokens, r.input_tokens);
+  EXPECT_FALSE(back[0].output_tokens);
+  EXPECT_EQ(back[0].cost_usd, r.cost_usd);
+  EXPECT_EQ(back[0].model, r.model);
+  EXPECT_EQ(back[0].started_at_ms, r.started_at_ms);
 }
 
 }  // namespace

@@ -1,0 +1,264 @@
+#include "store/spend_spool.hpp"
+
+#include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <stdexcept>
+
+namespace passgate::store {
+namespace {
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+
+constexpr std::string_view file_prefix = "spend-";
+constexpr std::string_view file_suffix = ".jsonl";
+
+std::string errno_text() { return std::strerror(errno); }
+
+template <class T>
+void put_opt(json::object& o, const char* name, const std::optional<T>& v) {
+  if (v) o[name] = *v;
+}
+
+std::string to_line(const usage::spend_record& r) {
+  json::object o;
+  o["request_id"] = r.request_id;
+  o["started_at_ms"] = r.started_at_ms;
+  o["duration_ms"] = r.duration_ms;
+  put_opt(o, "ttfb_ms", r.ttfb_ms);
+  o["key_id"] = r.key_id;
+  o["key_alias"] = r.key_alias;
+  o["route"] = r.route;
+  o["path"] = r.path;
+  o["method"] = r.method;
+  o["status"] = r.status;
+  o["model"] = r.model;
+  o["credential"] = r.credential;
+  put_opt(o, "input_tokens", r.input_tokens);
+  put_opt(o, "output_tokens", r.output_tokens);
+  put_opt(o, "cache_creation_input_tokens", r.cache_creation_input_tokens);
+  put_opt(o, "cache_read_input_tokens", r.cache_read_input_tokens);
+  put_opt(o, "cost_usd", r.cost_usd);
+  o["outcome"] = r.outcome;
+  auto line = json::serialize(o);
+  line.push_back('\n');
+  return line;
+}
+
+// Throws on a line that is not a row this file wrote.
+usage::spend_record from_line(std::string_view line) {
+  const json::value v = json::parse(line);  // named: `o` refers into it
+  const json::object& o = v.as_object();
+  auto text = [&](const char* k) { return std::string(o.at(k).as_string()); };
+  auto int64 = [&](const char* k) { return o.at(k).to_number<std::int64_t>(); };
+  auto opt_int64 = [&](const char* k) -> std::optional<std::int64_t> {
+    if (auto* v = o.if_contains(k)) return v->to_number<std::int64_t>();
+    return std::nullopt;
+  };
+  usage::spend_record r;
+  r.request_id = text("request_id");
+  r.started_at_ms = int64("started_at_ms");
+  r.duration_ms = int64("duration_ms");
+  r.ttfb_ms = opt_int64("ttfb_ms");
+  r.key_id = text("key_id");
+  r.key_alias = text("key_alias");
+  r.route = text("route");
+  r.path = text("path");
+  r.method = text("method");
+  r.status = int(int64("status"));
+  r.model = text("model");
+  r.credential = text("credential");
+  r.input_tokens = opt_int64("input_tokens");
+  r.output_tokens = opt_int64("output_tokens");
+  r.cache_creation_input_tokens = opt_int64("cache_creation_input_tokens");
+  r.cache_read_input_tokens = opt_int64("cache_read_input_tokens");
+  if (auto* v = o.if_contains("cost_usd")) r.cost_usd = v->to_number<double>();
+  r.outcome = text("outcome");
+  return r;
+}
+
+// "spend-000000000042.jsonl" → 42; 0: not a spool file.
+std::uint64_t sequence_of(const fs::path& p) {
+  auto name = p.filename().string();
+  if (!name.starts_with(file_prefix) || !name.ends_with(file_suffix)) return 0;
+  auto digits = name.substr(file_prefix.size(), name.size() - file_prefix.size() - file_suffix.size());
+  if (digits.empty() || !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return 0;
+  return std::stoull(digits);
+}
+
+std::uint64_t count_lines(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::uint64_t(std::count(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>(), '\n'));
+}
+
+// Writes all of `data` to a new file at `path` and syncs it; false on failure.
+bool write_synced(const fs::path& path, const std::string& data) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return false;
+  std::size_t done = 0;
+  while (done < data.size()) {
+    auto n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      ::close(fd);
+      return false;
+    }
+    done += std::size_t(n);
+  }
+  const bool ok = ::fdatasync(fd) == 0;
+  return ::close(fd) == 0 && ok;
+}
+
+void sync_dir(const fs::path& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return;
+  ::fsync(fd);
+  ::close(fd);
+}
+
+}  // namespace
+
+spend_spool::spend_spool(fs::path dir, std::uint64_t max_bytes) : dir_(std::move(dir)), max_bytes_(max_bytes) {
+  std::error_code ec;
+  fs::create_directories(dir_, ec);
+  if (ec) throw std::runtime_error("spend spool " + dir_.string() + ": cannot create the directory: " + ec.message());
+  auto lock_path = dir_ / "lock";
+  lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (lock_fd_ < 0) throw std::runtime_error("spend spool " + dir_.string() + ": cannot open its lock file: " + errno_text());
+  if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    ::close(lock_fd_);
+    throw std::runtime_error("spend spool " + dir_.string() +
+                             ": in use by another passgate process (each instance needs its own store.spool_dir)");
+  }
+  std::vector<std::pair<std::uint64_t, fs::path>> found;
+  for (const auto& e : fs::directory_iterator(dir_, ec)) {
+    if (!e.is_regular_file()) continue;
+    if (e.path().extension() == ".tmp") {  // a spill cut short by a crash: never renamed, never counted
+      fs::remove(e.path(), ec);
+      continue;
+    }
+    if (auto seq = sequence_of(e.path())) found.emplace_back(seq, e.path());
+  }
+  if (ec) throw std::runtime_error("spend spool " + dir_.string() + ": cannot list it: " + ec.message());
+  std::sort(found.begin(), found.end());
+  for (auto& [seq, path] : found) {
+    file_info f{path, fs::file_size(path, ec), count_lines(path)};
+    rows_ += f.rows;
+    bytes_ += f.bytes;
+    files_.push_back(std::move(f));
+    next_seq_ = seq + 1;
+  }
+  if (!files_.empty())
+    spdlog::info("spend spool {}: {} row(s) in {} file(s) from an earlier run; they are written first", dir_.string(),
+                 rows(), files_.size());
+}
+
+spend_spool::~spend_spool() {
+  if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the flock
+}
+
+bool spend_spool::append(std::span<const usage::spend_record> rows) {
+  if (rows.empty()) return true;
+  std::string data;
+  for (const auto& r : rows) data += to_line(r);
+  if (bytes() + data.size() > max_bytes_) {
+    spdlog::error("spend spool {}: {} row(s) do not fit (it holds {} of its {} bytes, store.spool_max_bytes)",
+                  dir_.string(), rows.size(), bytes(), max_bytes_);
+    return false;
+  }
+  char name[64];
+  std::snprintf(name, sizeof name, "spend-%012llu.jsonl", static_cast<unsigned long long>(next_seq_));
+  const fs::path final_path = dir_ / name;
+  fs::path tmp = final_path;
+  tmp += ".tmp";
+  std::error_code ec;
+  if (!write_synced(tmp, data) || (fs::rename(tmp, final_path, ec), ec)) {
+    spdlog::error("spend spool {}: cannot write {} row(s): {}", dir_.string(), rows.size(),
+                  ec ? ec.message() : errno_text());
+    fs::remove(tmp, ec);
+    return false;
+  }
+  sync_dir(dir_);
+  ++next_seq_;
+  files_.push_back({final_path, data.size(), rows.size()});
+  rows_ += rows.size();
+  bytes_ += data.size();
+  return true;
+}
+
+bool spend_spool::load_oldest() {
+  const auto& f = files_.front();
+  loaded_.clear();
+  loaded_pos_ = 0;
+  std::ifstream in(f.path, std::ios::binary);
+  std::string line;
+  std::size_t line_no = 0;
+  try {
+    while (std::getline(in, line)) {
+      ++line_no;
+      if (!line.empty()) loaded_.push_back(from_line(line));
+    }
+    if (in.bad()) throw std::runtime_error("read error");
+  } catch (const std::exception& e) {
+    // Not ours, or damaged on disk: kept aside for a person, never half-replayed.
+    auto bad = f.path;
+    bad += ".bad";
+    std::error_code ec;
+    fs::rename(f.path, bad, ec);
+    spdlog::error("spend spool: {} line {} cannot be read ({}); set aside as {} with its {} row(s)", f.path.string(),
+                  line_no, e.what(), bad.string(), f.rows);
+    rows_ -= f.rows;
+    bytes_ -= f.bytes;
+    files_.pop_front();
+    loaded_.clear();
+    return false;
+  }
+  // The line count is what was counted at start; the rows read are what counts now.
+  rows_ -= f.rows;
+  rows_ += loaded_.size();
+  files_.front().rows = loaded_.size();
+  have_loaded_ = true;
+  return true;
+}
+
+std::size_t spend_spool::peek(std::vector<usage::spend_record>& out, std::size_t max) {
+  while (!files_.empty() && !have_loaded_) {
+    if (!load_oldest()) continue;
+    if (loaded_.empty()) consume(0);  // an empty file: just remove it
+  }
+  if (!have_loaded_) return 0;
+  const std::size_t n = std::min(max, loaded_.size() - loaded_pos_);
+  for (std::size_t i = 0; i < n; ++i) out.push_back(loaded_[loaded_pos_ + i]);
+  return n;
+}
+
+void spend_spool::consume(std::size_t n) {
+  if (!have_loaded_) return;
+  loaded_pos_ += n;
+  rows_ -= n;
+  if (loaded_pos_ < loaded_.size()) return;
+  std::error_code ec;
+  fs::remove(files_.front().path, ec);
+  if (ec) spdlog::warn("spend spool: cannot delete {} (its rows are written): {}", files_.front().path.string(), ec.message());
+  bytes_ -= files_.front().bytes;
+  files_.pop_front();
+  loaded_.clear();
+  loaded_pos_ = 0;
+  have_loaded_ = false;
+}
+
+}  // namespace passgate::store
