@@ -200,7 +200,7 @@ TEST_F(store_faults, a_locked_database_keeps_rows_queued_and_admin_writes_answer
   EXPECT_EQ(gw.stop(), 0);
 }
 
-TEST_F(store_faults, a_stop_while_the_store_stays_locked_is_bounded_and_counts_the_lost_rows) {
+TEST_F(store_faults, a_stop_while_the_store_stays_locked_spools_the_rows_for_the_next_start) {
   gateway_process gw({gateway_yaml(up, "store: { sqlite: \"@DIR@/passgate.db\", drain_timeout_s: 1 }\n")});
   const std::string db = gw.dir() + "/passgate.db";
   send_requests(gw.port(), 1);
@@ -210,14 +210,23 @@ TEST_F(store_faults, a_stop_while_the_store_stays_locked_is_bounded_and_counts_t
   auto sent = send_requests(gw.port(), 5);
   ASSERT_TRUE(eventually([&] { return metric(gw.port(), "passgate_spend_queue_rows") == 5; }));
   ASSERT_TRUE(eventually([&] { return metric(gw.port(), "passgate_store_errors_total") >= 1; }));
-  say("SIGTERM while the lock is held (store.drain_timeout_s: 1): passgate exits 0 and logs exactly 5 rows lost");
+  say("SIGTERM while the lock is held (store.drain_timeout_s: 1): passgate exits 0 within the bound, the 5 rows "
+      "go to the spool beside the database (passgate.db-spool), none is lost");
   EXPECT_EQ(gw.stop(60), 0);
   auto log = gw.log();
-  EXPECT_NE(log.find("5 spend row(s) lost"), std::string::npos) << log;
-  EXPECT_NE(log.find("5 spend row(s) could not be written since start (0 for a full queue, 5 at stop)"),
-            std::string::npos)
-      << log;
+  EXPECT_NE(log.find("5 row(s) moved to the spool"), std::string::npos) << log;
+  EXPECT_NE(log.find("stopped with 5 row(s) in the spool"), std::string::npos) << log;
+  EXPECT_EQ(log.find("row(s) lost"), std::string::npos) << log;
+  EXPECT_EQ(log.find("could not be written since start"), std::string::npos) << log;
   other.exec("COMMIT");
+
+  say("the next start on the same database writes them first: all 6 rows there, each once");
+  gateway_process again({gateway_yaml(up, "store: { sqlite: \"" + db + "\" }\n")});
+  EXPECT_TRUE(again.wait_for_log("5 row(s) in 1 file(s) from an earlier run"));
+  std::vector<std::string> all = sent;
+  expect_all_rows_arrive(again.port(), all, 6);
+  EXPECT_TRUE(eventually([&] { return metric(again.port(), "passgate_spend_spool_rows") == 0; }));
+  EXPECT_EQ(again.stop(), 0);
 }
 
 // A small tmpfs mounted for the test (root only), unmounted at the end.

@@ -16,6 +16,7 @@
 
 #include <unistd.h>
 
+#include "common/redact_url.hpp"
 #include "config/config.hpp"
 
 namespace passgate::config {
@@ -418,7 +419,12 @@ TEST_F(Config, EveryErrorNamesFileLineAndKey) {
       {"keys:\n  - key: abcdefgh\n    alias: a\n    allowed_route: [anthropic]\n", "test.yaml:4: 'keys[0].allowed_route'", "unknown key"},
       {"limits:\n  max_body: 5\n", "test.yaml:2: 'limits.max_body'", "unknown key"},
       {"auth:\n  require: true\n", "test.yaml:2: 'auth.require'", "unknown key"},
-      {"store:\n  postgres: x\n", "test.yaml:2: 'store.postgres'", "unknown key"},
+      {"store:\n  postgresql: x\n", "test.yaml:2: 'store.postgresql'", "unknown key"},
+      {"store:\n  sqlite: a.db\n  postgres: postgresql://h/db\n", "test.yaml:2: 'store'", "either sqlite or postgres"},
+      {"store:\n  postgres: os.environ/PG_TEST_UNSET_DB\n", "test.yaml:2: 'store.postgres'", "PG_TEST_UNSET_DB is not set"},
+      {"redis:\n  url: http://h:6379\n", "test.yaml:2: 'redis.url'", "expected redis://"},
+      {"redis:\n  timeout_s: 1\n", "test.yaml:2: 'redis'", "needs url"},
+      {"limits:\n  on_shared_error: maybe\n", "test.yaml:2: 'limits.on_shared_error'", "expected local or deny"},
       {"log:\n  format: json\n", "test.yaml:2: 'log.format'", "unknown key"},
       // wrong types
       {"server: 5\n", "test.yaml:1: 'server'", "expected a mapping"},
@@ -660,12 +666,62 @@ TEST(config_store, spend_queue_bytes_and_drain_timeout_s) {
             "test.yaml:3: 'store.drain_timeout_s': must be between 0 and 3600");
   EXPECT_EQ(error("store:\n  drain_timeout_s: soon\n"), "test.yaml:2: 'store.drain_timeout_s': expected a number");
   EXPECT_TRUE(has(error("store:\n  spend_queue: 5\n"),
-                  "'store.spend_queue': unknown key (expected one of: sqlite, spend_queue_bytes, drain_timeout_s)"));
+                  "'store.spend_queue': unknown key (expected one of: sqlite, postgres, spend_queue_bytes, drain_timeout_s, spool_dir, spool_max_bytes, key_reload_s)"));
 
   c = load_text("store:\n  spend_queue_bytes: 2097152\n  drain_timeout_s: 7.5\n", "test.yaml", empty_env);
   auto described = YAML::Load(describe(c));
   EXPECT_EQ(described["store"]["spend_queue_bytes"].as<std::uint64_t>(), 2097152u);
   EXPECT_DOUBLE_EQ(described["store"]["drain_timeout_s"].as<double>(), 7.5);
+}
+
+// ---- the fleet: postgres, redis, spool ----------------------------------------------------
+
+TEST(config_fleet, postgres_redis_and_the_spool_read_from_the_environment_and_never_shown) {
+  std::cout << "  checks: store.postgres and redis.url from os.environ/, on_shared_error, spool and reload "
+               "settings with their defaults; describe() masks both passwords\n";
+  auto d = defaults(empty_env);
+  EXPECT_TRUE(d.store.postgres.empty());
+  EXPECT_TRUE(d.redis.url.empty());
+  EXPECT_EQ(d.limits.on_shared_error, limits_config::shared_error_mode::local);
+  EXPECT_EQ(d.store.spool_max_bytes, 1ull << 30);
+  EXPECT_DOUBLE_EQ(d.store.key_reload_s, 1);
+  EXPECT_EQ(effective_spool_dir(d.store), "passgate.db-spool");
+
+  vars() = {{"DATABASE_URL", "postgresql://pg:s3cret-db@db.internal:5432/passgate"},
+            {"REDIS_URL", "redis://:s3cret-redis@redis.internal:6379/2"}};
+  auto c = load_text(
+      "store:\n  postgres: os.environ/DATABASE_URL\n  spool_max_bytes: 1000\n  key_reload_s: 5\n"
+      "redis:\n  url: os.environ/REDIS_URL\n  timeout_s: 0.5\nlimits:\n  on_shared_error: deny\n",
+      "test.yaml", test_env);
+  vars().clear();
+  EXPECT_EQ(c.store.postgres.reveal(), "postgresql://pg:s3cret-db@db.internal:5432/passgate");
+  EXPECT_EQ(c.redis.url.reveal(), "redis://:s3cret-redis@redis.internal:6379/2");
+  EXPECT_DOUBLE_EQ(c.redis.timeout_s, 0.5);
+  EXPECT_EQ(c.limits.on_shared_error, limits_config::shared_error_mode::deny);
+  EXPECT_EQ(c.store.spool_max_bytes, 1000u);
+  EXPECT_DOUBLE_EQ(c.store.key_reload_s, 5);
+  EXPECT_EQ(effective_spool_dir(c.store), "passgate-spool");
+  auto text = describe(c);
+  EXPECT_FALSE(has(text, "s3cret")) << text;
+  auto described = YAML::Load(text);
+  EXPECT_EQ(described["store"]["postgres"].as<std::string>(), "postgresql://pg:***@db.internal:5432/passgate");
+  EXPECT_EQ(described["redis"]["url"].as<std::string>(), "redis://:***@redis.internal:6379/2");
+  EXPECT_EQ(described["limits"]["on_shared_error"].as<std::string>(), "deny");
+}
+
+TEST(config_fleet, redact_url_hides_every_password_form) {
+  std::cout << "  checks: redact_url masks the password of URIs, keyword strings and query parameters, "
+               "and leaves addresses without one alone\n";
+  EXPECT_EQ(redact_url("postgresql://u:p@h:5432/db"), "postgresql://u:***@h:5432/db");
+  EXPECT_EQ(redact_url("postgresql://u:p%40ss@h/db?sslmode=require"), "postgresql://u:***@h/db?sslmode=require");
+  EXPECT_EQ(redact_url("redis://:pw@h:6379"), "redis://:***@h:6379");
+  EXPECT_EQ(redact_url("postgresql://u@h/db?password=pw&sslmode=require"),
+            "postgresql://u@h/db?password=***&sslmode=require");
+  EXPECT_EQ(redact_url("host=h password=pw dbname=d"), "host=h password=*** dbname=d");
+  EXPECT_EQ(redact_url("host=h password='p w' dbname=d"), "host=h password=*** dbname=d");
+  EXPECT_EQ(redact_url("postgresql://u@h/db"), "postgresql://u@h/db");
+  EXPECT_EQ(redact_url("/var/lib/passgate.db"), "/var/lib/passgate.db");
+  EXPECT_EQ(redact_url("postgresql://u:p@h/db with @ later"), "postgresql://u:***@h/db with @ later");
 }
 
 // ---- the shipped examples -----------------------------------------------------------------------
