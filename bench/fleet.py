@@ -69,7 +69,8 @@ def fleet_store(pg_url, redis_url, tmp, name):
 def fleet_table(runs, med, fmt, signed, ratio):
     """Section 9: the same requests through passgate on SQLite and on PostgreSQL + Redis."""
     def m(scenario, path, key):
-        return med([r.get(key) for r in runs if r["scenario"] == scenario and r["path"] == path])
+        # bench_client names its latency figures ttfb_*: for a JSON answer that is the whole answer's time.
+        return med([r.get(key, r.get("ttfb_" + key)) for r in runs if r["scenario"] == scenario and r["path"] == path])
 
     def cpu_us(scenario, path, key):
         return med([r[key] / r["requests"] * 1e6 for r in runs

@@ -478,6 +478,7 @@ awaitable<session::next> session::relay_response(route_runtime& rt) {
       co_return next::close;
     }
     if (!out_.empty()) {
+      if (res_->is_done()) release_parallel_slot();  // the answer's last bytes
       if (auto wec = co_await write_client()) {
         finish(status, rq_.closed_outcome());
         co_return next::close;

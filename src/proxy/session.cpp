@@ -303,6 +303,7 @@ awaitable<session::next> session::answer(int status, std::string_view content_ty
   const bool head_only = req_ && req_->is_header_done() && req_->get().method() == bhttp::verb::head;
   if (head_only) head_.resize(head_.size() - body.size());
   out_.assign({asio::buffer(head_)});
+  release_parallel_slot();  // before the answer is out: see release_parallel_slot()
   auto ec = co_await write_client();
   auto head_size = head_.size() - (head_only ? 0 : body.size());
   rq_.bytes_out = rq_.bytes_out > head_size ? rq_.bytes_out - head_size : 0;
@@ -410,13 +411,23 @@ void session::finish(int status, std::string_view how) {
   if (w_.gw.on_record) w_.gw.on_record(std::move(r));
 }
 
+// A request's parallel slot goes back once its answer is complete on our side,
+// just before the last bytes are written: a client that sends its next request
+// the moment it has read this answer must find the slot free (after the write
+// would race it). finish() calls it too, for every other ending.
+void session::release_parallel_slot() {
+  if (!rq_.limited_key || !rq_.admission.holds_parallel) return;
+  w_.gw.limiter->release_parallel(*rq_.limited_key, rq_.admission);
+  rq_.admission.holds_parallel = false;
+}
+
 // The parallel slot goes back, and what the answer used is charged: tokens
 // toward tpm, cost toward the budget. Runs for every way a request ends.
 void session::settle_limits(std::int64_t now_ms) {
   if (!rq_.limited_key) return;
+  release_parallel_slot();
   auto key = std::move(rq_.limited_key);
   auto& lim = *w_.gw.limiter;
-  if (rq_.admission.holds_parallel) lim.release_parallel(*key, rq_.admission);
   if (rq_.admission.refused != limits::refusal::none) return;
   const auto& r = rq_.record;
   std::int64_t tokens = r.input_tokens.value_or(0) + r.cache_creation_input_tokens.value_or(0) + r.output_tokens.value_or(0);

@@ -66,6 +66,7 @@ class session : public watched, public std::enable_shared_from_this<session> {
   void log_access(const usage::spend_record& r, std::uint64_t bytes);
   void shed_burst_memory();
   void settle_limits(std::int64_t now_ms);
+  void release_parallel_slot();
   bool keep_row(std::int64_t now_ms);
 
   // relay.cpp: the proxy pipeline.

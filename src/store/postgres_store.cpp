@@ -11,7 +11,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "store/key_columns.hpp"
+#include "store/columns.hpp"
 #include "store/pg_connection.hpp"
 #include "store/pg_key_watcher.hpp"
 #include "store/pg_schema.hpp"
@@ -89,18 +89,8 @@ void add_mutable_key_fields(params& p, const auth::key_record& k) {
       .text(labels_to_json(k.budget_credentials));
 }
 
-void check_page(page p) {
-  if (p.offset < 0 || p.limit <= 0)
-    throw std::invalid_argument("store: page needs offset >= 0 and limit > 0");
-}
-
 // ---- spend ----
 
-// Column order shared by insert_spend and read_spend.
-const std::string spend_columns =
-    "request_id, started_at_ms, duration_ms, ttfb_ms, key_id, key_alias, route, path, method, "
-    "status, model, credential, input_tokens, output_tokens, cache_creation_input_tokens, "
-    "cache_read_input_tokens, cost_usd, outcome";
 const std::string select_spend = "SELECT " + spend_columns + " FROM spend";
 
 // The UTC date of a started_at_ms, as a date.

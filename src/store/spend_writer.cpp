@@ -177,6 +177,7 @@ void spend_writer::run() {
       if (batch.empty() && !spool_waiting && stopping_) return;  // everything written
     }
     if (batch.empty()) {
+      if (!spool_waiting) continue;  // nothing queued yet
       // The spool holds older rows than the queue: they go first.
       from_spool = true;
       batch_bytes = 0;

@@ -16,7 +16,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "store/key_columns.hpp"
+#include "store/columns.hpp"
 #include "store/sqlite_schema.hpp"
 #include "store/sqlite_statement.hpp"
 #include "store/store.hpp"
@@ -92,18 +92,8 @@ void bind_mutable_key_fields(const statement_use& s, int first, const auth::key_
   s->bind_text(first + 12, labels_to_json(r.budget_credentials));
 }
 
-void check_page(page p) {
-  if (p.offset < 0 || p.limit <= 0)
-    throw std::invalid_argument("store: page needs offset >= 0 and limit > 0");
-}
-
 // ---- spend ----
 
-// Column order shared by insert_spend and read_spend.
-const std::string spend_columns =
-    "request_id, started_at_ms, duration_ms, ttfb_ms, key_id, key_alias, route, path, method, "
-    "status, model, credential, input_tokens, output_tokens, cache_creation_input_tokens, "
-    "cache_read_input_tokens, cost_usd, outcome";
 const std::string select_spend = "SELECT " + spend_columns + " FROM spend";
 // A request_id already stored is skipped (its unique index: schema version 3).
 const std::string insert_spend_sql =

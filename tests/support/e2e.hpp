@@ -10,24 +10,15 @@
 #include <memory>
 #include <string>
 
+#include "support/free_port.hpp"
 #include "support/gateway_process.hpp"
 #include "support/http_client.hpp"
 #include "support/mock_upstream.hpp"
 
 namespace passgate::test {
 
-// A port with nothing listening: bind, read the port, close.
-inline std::uint16_t dead_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
+// A port with nothing listening.
+inline std::uint16_t dead_port() { return free_port(); }
 
 // Prints what a test checks, so the log reads as a list of claims.
 inline void say(const std::string& what) { std::cout << "  checks: " << what << std::endl; }

@@ -32,6 +32,8 @@
 #include <thread>
 #include <vector>
 
+#include "support/free_port.hpp"
+
 namespace passgate::test {
 
 class postgres_instance {
@@ -143,22 +145,6 @@ class postgres_instance {
 
  private:
   std::string data_dir() const { return dir_ + "/data"; }
-
-  static int free_port() {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = 0;
-    socklen_t len = sizeof a;
-    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-      if (fd >= 0) ::close(fd);
-      throw std::runtime_error("could not find a free port");
-    }
-    ::close(fd);
-    return ntohs(a.sin_port);
-  }
 
   // The command as run: through setpriv to the postgres user when we are root.
   static std::vector<std::string> as_postgres_user(std::vector<std::string> argv) {

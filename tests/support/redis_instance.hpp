@@ -20,6 +20,8 @@
 #include <thread>
 #include <vector>
 
+#include "support/free_port.hpp"
+
 namespace passgate::test {
 
 class redis_instance {
@@ -139,23 +141,6 @@ class redis_instance {
       from = to + 1;
     }
     throw std::runtime_error("redis-server not found: run scripts/install-deps.sh --tests");
-  }
-
-  // The kernel's pick of a free port, released for redis-server to take.
-  static int free_port() {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = 0;
-    socklen_t len = sizeof a;
-    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-      if (fd >= 0) ::close(fd);
-      throw std::runtime_error("redis_instance: no free port");
-    }
-    ::close(fd);
-    return ntohs(a.sin_port);
   }
 
   std::string binary_;

@@ -12,12 +12,15 @@
 #include <thread>
 
 #include "auth/key_cache.hpp"
+#include "support/captured_log.hpp"
 #include "store/store.hpp"
 #include "unit/store/temp_db_file.hpp"
 #include "support/eventually.hpp"
 
 namespace passgate::auth {
 namespace {
+
+using passgate::test::captured_log;
 
 using namespace std::chrono_literals;
 using passgate::test::eventually;
@@ -211,26 +214,6 @@ class flaky_store final : public pg_store::store {
 
  private:
   pg_store::store& inner_;
-};
-
-// Routes spdlog's default logger into a string for the life of the object.
-class captured_log {
- public:
-  captured_log() : previous_(spdlog::default_logger()) {
-    auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(out_);
-    spdlog::set_default_logger(std::make_shared<spdlog::logger>("captured", sink));
-  }
-  ~captured_log() { spdlog::set_default_logger(previous_); }
-  int count(std::string_view what) const {
-    std::string text = out_.str();
-    int n = 0;
-    for (auto pos = text.find(what); pos != std::string::npos; pos = text.find(what, pos + 1)) ++n;
-    return n;
-  }
-
- private:
-  std::ostringstream out_;
-  std::shared_ptr<spdlog::logger> previous_;
 };
 
 TEST(KeyCache, FailingReloadKeepsTheLastSnapshot) {

@@ -17,11 +17,14 @@
 #include "limits/limiter.hpp"
 #include "limits/redis_connection.hpp"
 #include "limits/redis_limiter.hpp"
+#include "support/captured_log.hpp"
 #include "support/eventually.hpp"
 #include "support/redis_instance.hpp"
 
 namespace passgate::limits {
 namespace {
+
+using passgate::test::captured_log;
 
 using policy::credential_label;
 using test::eventually;
@@ -65,22 +68,6 @@ void expect_same(const admission& want, const admission& got, const std::string&
   EXPECT_EQ(want.tpm_limit, got.tpm_limit);
   EXPECT_EQ(want.tpm_remaining, got.tpm_remaining);
 }
-
-// Routes spdlog's default logger into a string for the life of the object; read
-// it only once the limiters that log are gone.
-class captured_log {
- public:
-  captured_log() : previous_(spdlog::default_logger()) {
-    auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(out_);
-    spdlog::set_default_logger(std::make_shared<spdlog::logger>("captured", sink));
-  }
-  ~captured_log() { spdlog::set_default_logger(previous_); }
-  std::string text() const { return out_.str(); }
-
- private:
-  std::ostringstream out_;
-  std::shared_ptr<spdlog::logger> previous_;
-};
 
 TEST(redis_limiter, a_bad_url_is_refused_without_echoing_the_password) {
   std::cout << "checks: malformed redis URLs throw invalid_argument whose text never holds the password\n";

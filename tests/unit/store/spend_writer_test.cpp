@@ -19,11 +19,14 @@
 #include <stdlib.h>
 
 #include "store/spend_writer.hpp"
+#include "support/captured_log.hpp"
 #include "unit/store/temp_db_file.hpp"
 #include "support/eventually.hpp"
 
 namespace passgate::store {
 namespace {
+
+using passgate::test::captured_log;
 
 using namespace std::chrono_literals;
 using passgate::test::eventually;
@@ -108,30 +111,6 @@ class fake_store final : public store {
   mutable std::mutex mu_;
   std::map<std::string, int> count_;
   std::vector<std::size_t> batch_sizes_;
-};
-
-// Routes spdlog's default logger into a string for the life of the object.
-class captured_log {
- public:
-  captured_log() : previous_(spdlog::default_logger()) {
-    auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(out_);
-    spdlog::set_default_logger(std::make_shared<spdlog::logger>("captured", sink));
-  }
-  ~captured_log() { spdlog::set_default_logger(previous_); }
-  int count(std::string_view what) const {
-    std::string text = str();
-    int n = 0;
-    for (auto pos = text.find(what); pos != std::string::npos; pos = text.find(what, pos + 1)) ++n;
-    return n;
-  }
-  std::string str() const {
-    spdlog::default_logger()->flush();
-    return out_.str();
-  }
-
- private:
-  std::ostringstream out_;
-  std::shared_ptr<spdlog::logger> previous_;
 };
 
 TEST(spend_writer, healthy_store_gets_every_row_in_batches) {

@@ -1,4 +1,4 @@
-#include "store/key_columns.hpp"
+#include "store/columns.hpp"
 
 #include <boost/json/array.hpp>
 #include <boost/json/parse.hpp>
@@ -8,6 +8,11 @@
 #include <stdexcept>
 
 namespace passgate::store {
+
+void check_page(page p) {
+  if (p.offset < 0 || p.limit <= 0)
+    throw std::invalid_argument("store: page needs offset >= 0 and limit > 0");
+}
 
 std::string routes_to_json(const std::vector<std::string>& routes) {
   boost::json::array a;
