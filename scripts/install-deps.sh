@@ -9,11 +9,13 @@ packages=(
   libssl-dev libyaml-cpp-dev libspdlog-dev libcli11-dev libsqlite3-dev
   zlib1g-dev libbrotli-dev libpq-dev libhiredis-dev
 )
+# The web console (ui/) is built with npm and esbuild as part of the build.
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 if [ "${1:-}" = "--tests" ]; then
   # The fleet tests start throwaway PostgreSQL and Redis servers of their own.
-  packages+=(libgtest-dev libgmock-dev libbenchmark-dev postgresql-15 redis-server)
-  command -v node >/dev/null 2>&1 || packages+=(nodejs)
-  command -v npm >/dev/null 2>&1 || packages+=(npm)
+  # The console's browser test drives Debian's chromium (tests/ui).
+  packages+=(libgtest-dev libgmock-dev libbenchmark-dev postgresql-15 redis-server chromium)
 fi
 
 missing=()

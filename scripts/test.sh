@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --tests
 (cd tests/sdk && npm ci --no-audit --no-fund --loglevel=error)
+(cd tests/ui && npm ci --no-audit --no-fund --loglevel=error)
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPASSGATE_TESTS=ON -DPASSGATE_BENCH=ON >/dev/null
 cmake --build build -j"$(nproc)"
 (cd build && ctest --output-on-failure --timeout 300 -j"$(nproc)")

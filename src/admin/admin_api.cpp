@@ -93,8 +93,9 @@ std::optional<std::string_view> view(const std::optional<std::string>& s) {
 // Both spend endpoints read every name; parse_logs_query and parse_report_query
 // then say which one a parameter belongs to.
 result<spend_args> spend_query(std::string_view target) {
-  auto q = query_params(target, {"key_id", "model", "credential", "status", "start_date", "end_date", "page", "size",
-                                 "group_by"});
+  auto q = query_params(target, {"key_id", "model", "credential", "status", "start_date", "end_date", "end_user",
+                                 "session_id", "client", "outcome", "page", "size", "before", "after", "group_by",
+                                 "split_by"});
   if (!q) return q.error();
   spend_args a;
   a.key_id = take(*q, "key_id");
@@ -106,6 +107,13 @@ result<spend_args> spend_query(std::string_view target) {
   a.page = take(*q, "page");
   a.size = take(*q, "size");
   a.group_by = take(*q, "group_by");
+  a.end_user = take(*q, "end_user");
+  a.session_id = take(*q, "session_id");
+  a.client = take(*q, "client");
+  a.outcome = take(*q, "outcome");
+  a.before = take(*q, "before");
+  a.after = take(*q, "after");
+  a.split_by = take(*q, "split_by");
   return a;
 }
 
@@ -178,7 +186,9 @@ local_response admin_api::dispatch(const local_request& req) {
     auto page = take(*q, "page"), size = take(*q, "size");
     auto p = parse_paging(view(page), view(size));
     if (!p) return fail(p.error());
-    return ok(key_list_json(service_.list(*p)));
+    auto keys = service_.list(*p);
+    // Each key's spend this period, as /key/info gives it (the console's budget bars).
+    return ok(key_list_json(keys, service_.budgets(keys.keys)));
   }
   if (path == "/key/update"sv) {
     auto r = parse_update_body(req.body);

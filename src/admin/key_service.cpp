@@ -222,6 +222,13 @@ revoke_outcome key_service::revoke(const std::vector<std::string>& keys, const s
   return out;
 }
 
+std::vector<budget_status> key_service::budgets(const std::vector<auth::key_record>& recs) {
+  std::vector<budget_status> out;
+  out.reserve(recs.size());
+  for (const auto& r : recs) out.push_back(budget(r));
+  return out;
+}
+
 budget_status key_service::budget(const auth::key_record& rec) {
   auto window = limits::window_at(rec.budget_duration, now() * 1000);
   budget_status out;

@@ -70,6 +70,8 @@ class key_service {
   // What the key spent in its current budget period (all time without a
   // budget_duration), counting only its budget_credentials, and when that resets.
   budget_status budget(const auth::key_record& rec);
+  // budget() of each, in order (a listing's spend column).
+  std::vector<budget_status> budgets(const std::vector<auth::key_record>& recs);
 
   // Applies the fields to rec (created or updated at `now`); a problem names the
   // first field that does not fit, and rec is then unspecified.

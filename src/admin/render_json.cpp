@@ -81,12 +81,17 @@ json::object spend_object(const usage::spend_record& r) {
   o["cache_read_input_tokens"] = opt(r.cache_read_input_tokens);
   o["cost_usd"] = opt(r.cost_usd);
   o["outcome"] = r.outcome;
+  o["end_user"] = r.end_user;
+  o["session_id"] = r.session_id;
+  o["agent_id"] = r.agent_id;
+  o["client"] = r.client;
+  o["cursor"] = cursor_of(r);
   return o;
 }
 
 // {"<name>": [rows as objects], "page": n, "size": n, "has_more": bool}
 template <class Rows, class ToObject>
-std::string page_json(const char* name, const Rows& rows, ToObject to_object, const paging& p, bool has_more) {
+json::object page_object(const char* name, const Rows& rows, ToObject to_object, const paging& p, bool has_more) {
   json::array items;
   for (const auto& r : rows) items.emplace_back(to_object(r));
   json::object o;
@@ -94,7 +99,12 @@ std::string page_json(const char* name, const Rows& rows, ToObject to_object, co
   o["page"] = p.page;
   o["size"] = p.size;
   o["has_more"] = has_more;
-  return json::serialize(o);
+  return o;
+}
+
+template <class Rows, class ToObject>
+std::string page_json(const char* name, const Rows& rows, ToObject to_object, const paging& p, bool has_more) {
+  return json::serialize(page_object(name, rows, to_object, p, has_more));
 }
 
 }  // namespace
@@ -118,7 +128,17 @@ std::string key_info_json(const auth::key_record& rec, const budget_status& budg
   return json::serialize(o);
 }
 
-std::string key_list_json(const key_page& p) { return page_json("keys", p.keys, key_object, p.page, p.has_more); }
+std::string key_list_json(const key_page& p, const std::vector<budget_status>& budgets) {
+  std::size_t i = 0;
+  auto with_spend = [&](const auth::key_record& rec) {
+    json::object o = key_object(rec);
+    const auto& b = budgets.at(i++);
+    o["spend"] = b.spend_usd;
+    o["budget_reset_at"] = b.reset_at ? json::value(iso_seconds(*b.reset_at)) : json::value(nullptr);
+    return o;
+  };
+  return page_json("keys", p.keys, with_spend, p.page, p.has_more);
+}
 
 std::string revoke_json(const revoke_outcome& r) {
   json::array deleted, missing;
@@ -131,14 +151,22 @@ std::string revoke_json(const revoke_outcome& r) {
 }
 
 std::string spend_logs_json(const spend_page& p) {
-  return page_json("logs", p.rows, spend_object, p.page, p.has_more);
+  json::object o = page_object("logs", p.rows, spend_object, p.page, p.has_more);
+  // The cursor for the next older page: the last row's, while more follow.
+  o["next_before"] = p.has_more && !p.rows.empty() ? json::value(cursor_of(p.rows.back())) : json::value(nullptr);
+  return json::serialize(o);
 }
 
 std::string spend_report_json(const spend_report& r) {
   json::array rows;
-  for (const auto& g : r.rows) rows.emplace_back(group_object(g));
+  for (const auto& g : r.rows) {
+    json::object row = group_object(g);
+    if (r.split) row["split"] = g.split;
+    rows.emplace_back(std::move(row));
+  }
   json::object o;
   o["group_by"] = to_string(r.group);
+  if (r.split) o["split_by"] = to_string(*r.split);
   o["rows"] = std::move(rows);
   json::object totals = group_object(r.totals);
   totals.erase("group");

@@ -21,7 +21,8 @@ std::string created_key_json(const created_key& k);
 //  "budget_reset_at": ISO time or null}}
 std::string key_info_json(const auth::key_record& rec, const budget_status& budget);
 // {"keys": [...], "page": n, "size": n, "has_more": bool}
-std::string key_list_json(const key_page& p);
+// Each record with its spend this period (budgets[i] for p.keys[i]), as /key/info.
+std::string key_list_json(const key_page& p, const std::vector<budget_status>& budgets);
 // {"deleted_keys": [key ids], "not_found": [ids or display prefixes]}
 std::string revoke_json(const revoke_outcome& r);
 

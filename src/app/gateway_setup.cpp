@@ -12,6 +12,7 @@
 #include "limits/redis_limiter.hpp"
 #include "store/spend_writer.hpp"
 #include "store/store.hpp"
+#include "ui/ui_handler.hpp"
 #include "usage/prices.hpp"
 
 #include <atomic>
@@ -150,6 +151,7 @@ gateway_runtime::gateway_runtime(std::shared_ptr<const config::config> cfg) : pa
   gw.metrics_text = [this] { return metrics_text(); };
   parts_->admin = std::make_shared<admin::admin_api>(*parts_->store, *parts_->keys, cfg);
   gw.admin = admin::endpoints(parts_->admin);
+  gw.admin.push_back(ui::console_endpoint());  // the web console, /ui/
 }
 
 gateway_runtime::~gateway_runtime() { shutdown(); }

@@ -148,7 +148,7 @@ int list_keys(const list_options& o) {
   return run_on_store(o.config_file, [&](const config::config& cfg, store::store& st) {
     admin::key_service svc(st, cfg);
     auto page = svc.list(*p);
-    std::cout << (o.json ? admin::key_list_json(page) + "\n" : admin::key_table_text(page));
+    std::cout << (o.json ? admin::key_list_json(page, svc.budgets(page.keys)) + "\n" : admin::key_table_text(page));
     return 0;
   });
 }

@@ -25,6 +25,11 @@ void filter_options(CLI::App* cmd, spend_options& o) {
   optional_text(cmd, "--start-date", o.args.start_date, "from this ISO date or date-time (UTC), inclusive");
   optional_text(cmd, "--end-date", o.args.end_date,
                 "until this ISO date (that whole day) or date-time (exclusive), UTC");
+  optional_text(cmd, "--end-user", o.args.end_user, "only this end user (the account or user from metadata.user_id)");
+  optional_text(cmd, "--session-id", o.args.session_id, "only this session (Claude Code's session id)");
+  optional_text(cmd, "--client", o.args.client, "only this client (the user-agent's product token, e.g. claude-cli/2.1.3)");
+  optional_text(cmd, "--outcome", o.args.outcome,
+                "only this outcome (ok, upstream_error, client_closed, shutdown, refused, gateway_error)");
 }
 
 int logs(const spend_options& o) {
@@ -59,12 +64,17 @@ void add_spend(CLI::App& app) {
   optional_text(logs_cmd, "--page", l.args.page, "page number, from 1");
   optional_text(logs_cmd, "--size", l.args.size, "rows per page, 1.." + std::to_string(admin::max_page_size) +
                                                      " (default " + std::to_string(admin::default_page_size) + ")");
+  optional_text(logs_cmd, "--before", l.args.before, "rows older than this cursor (a row's `cursor`, from --json)");
+  optional_text(logs_cmd, "--after", l.args.after, "rows newer than this cursor");
   logs_cmd->callback([] { set_exit_code(logs(l)); });
 
   static spend_options r;
   auto* report_cmd = spend->add_subcommand("report", "Requests, tokens and cost per group, with totals");
   filter_options(report_cmd, r);
-  optional_text(report_cmd, "--group-by", r.args.group_by, "key, model, credential or day (default key)");
+  optional_text(report_cmd, "--group-by", r.args.group_by,
+                "key, model, credential, day, hour, end_user, session_id or client (default key)");
+  optional_text(report_cmd, "--split-by", r.args.split_by,
+                "within each group, by key, model, credential, end_user, session_id or client");
   report_cmd->callback([] { set_exit_code(report(r)); });
 }
 

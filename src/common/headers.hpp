@@ -29,6 +29,10 @@ inline constexpr auto connection = "connection"sv;
 inline constexpr auto expect = "expect"sv;
 inline constexpr auto content_type = "content-type"sv;
 inline constexpr auto content_encoding = "content-encoding"sv;
+// Attribution (who and what made a request).
+inline constexpr auto user_agent = "user-agent"sv;
+inline constexpr auto x_claude_code_session_id = "x-claude-code-session-id"sv;
+inline constexpr auto x_claude_code_agent_id = "x-claude-code-agent-id"sv;
 // Added by the gateway.
 inline constexpr auto x_passgate_request_id = "x-passgate-request-id"sv;
 // x-pass-NAME: forward as NAME.

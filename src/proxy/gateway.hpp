@@ -38,12 +38,14 @@ struct local_request {
   std::string_view authorization;   // Authorization header value
   std::string_view passgate_key;    // x-passgate-key header value
   std::string_view litellm_key;     // x-litellm-api-key header value
+  std::string_view if_none_match;   // If-None-Match header value (the console's assets)
   std::string body;
 };
 struct local_response {
   int status = 200;
   std::string body;  // JSON
   std::string content_type = "application/json";
+  std::string headers;  // extra whole header lines ("name: value\r\n"), e.g. etag, cache-control
 };
 // Runs off the I/O thread (the caller posts it to a worker pool) and may block.
 using local_handler = std::function<local_response(const local_request&)>;

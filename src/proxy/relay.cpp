@@ -17,6 +17,7 @@
 #include "policy/path_mapping.hpp"
 #include "proxy/local_errors.hpp"
 #include "proxy/session.hpp"
+#include "usage/content_type.hpp"
 #include "usage/record_usage.hpp"
 
 namespace passgate::proxy {
@@ -143,6 +144,27 @@ awaitable<std::optional<stop_reason>> session::connect_upstream(route_runtime& r
                         std::string("upstream unreachable (") + r.stage + "): " + r.ec.message()};
 }
 
+// Who and what made the request, for its row: the Claude Code headers and the
+// client's product token now; metadata.user_id as the body goes by.
+void session::note_attribution_headers() {
+  auto& r = rq_.record;
+  std::string_view content_type, content_encoding;
+  for (const auto& f : header_views_) {
+    if (hdr::iequals(f.name, hdr::user_agent)) r.client = usage::client_from_user_agent(f.value);
+    else if (hdr::iequals(f.name, hdr::x_claude_code_session_id)) r.session_id = usage::clean_field(f.value);
+    else if (hdr::iequals(f.name, hdr::x_claude_code_agent_id)) r.agent_id = usage::clean_field(f.value);
+    else if (hdr::iequals(f.name, hdr::content_type)) content_type = f.value;
+    else if (hdr::iequals(f.name, hdr::content_encoding)) content_encoding = f.value;
+  }
+  scan_body_ = content_encoding.empty() && usage::kind_from_content_type(content_type) == usage::body_kind::json;
+}
+
+// The request body pieces the parser just took (views_), before they go out.
+void session::feed_attribution() {
+  if (!scan_body_ || !attribution_.wants_more()) return;
+  for (const auto& v : views_) attribution_.feed({static_cast<const char*>(v.data()), v.size()});
+}
+
 awaitable<std::optional<stop_reason>> session::send_request(route_runtime& rt) {
   const auto& L = w_.gw.cfg->limits;
   const auto limits = body_limits(L);
@@ -154,6 +176,7 @@ awaitable<std::optional<stop_reason>> session::send_request(route_runtime& rt) {
     auto [code, message] = body_error(ec, L);
     co_return stop_reason{code, std::move(message), true};
   }
+  feed_attribution();
 
   // The head and the body bytes already here go in one write. A pooled connection
   // that fails on it is retried once on a fresh one: nothing reached the upstream.
@@ -197,6 +220,7 @@ awaitable<std::optional<stop_reason>> session::send_request(route_runtime& rt) {
       auto [code, message] = body_error(ec, L);
       co_return stop_reason{code, std::move(message), true};
     }
+    feed_attribution();
     out_.clear();
     frame_views(chunked, req_->is_done());
     expire_after(seconds(L.upstream_idle_timeout_s));
@@ -356,6 +380,7 @@ awaitable<session::next> session::relay(route_runtime& rt, std::string_view rest
   }
   if (policy_.error) co_return co_await answer_local(policy_.error->code, policy_.error->message);
   rq_.label = policy_.label;
+  note_attribution_headers();
 
   // Governance: only keys that have limits pay for it (a few loads otherwise).
   if (policy_.caller && w_.gw.limiter && limits::has_limits(*policy_.caller)) {

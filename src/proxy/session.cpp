@@ -361,6 +361,7 @@ awaitable<session::next> session::answer_admin(const local_handler& handler) {
     if (hdr::iequals(f.name, hdr::authorization) && lr.authorization.empty()) lr.authorization = f.value;
     else if (hdr::iequals(f.name, hdr::x_passgate_key) && lr.passgate_key.empty()) lr.passgate_key = f.value;
     else if (hdr::iequals(f.name, hdr::x_litellm_api_key) && lr.litellm_key.empty()) lr.litellm_key = f.value;
+    else if (hdr::iequals(f.name, "if-none-match"sv) && lr.if_none_match.empty()) lr.if_none_match = f.value;
   }
   // Handlers report expected failures as answers; anything thrown is a bug, and
   // the client still gets an answer in the provider's shape.
@@ -379,6 +380,7 @@ awaitable<session::next> session::answer_admin(const local_handler& handler) {
   } else {
     res = run();
   }
+  extra_headers_.append(res.headers);
   co_return co_await answer(res.status, res.content_type, res.body, false);
 }
 
@@ -394,6 +396,13 @@ void session::finish(int status, std::string_view how) {
   if (apply_usage() && how == outcome::ok) how = outcome::upstream_error;
 
   r.outcome = std::string(how);
+  if (scan_body_) {
+    const auto& user = attribution_.user();
+    r.end_user = user.end_user;
+    if (r.session_id.empty()) r.session_id = user.session_id;
+    scan_body_ = false;  // a later request on this connection is scanned only if it is JSON too
+    attribution_.reset();
+  }
   const auto now_ms = unix_ms();
   r.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - rq_.started).count();
   r.started_at_ms = now_ms - r.duration_ms;

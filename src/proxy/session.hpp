@@ -16,6 +16,7 @@
 #include "policy/credential_rule.hpp"
 #include "proxy/gateway.hpp"
 #include "proxy/request.hpp"
+#include "usage/attribution.hpp"
 #include "usage/usage_tap.hpp"
 
 namespace passgate::proxy {
@@ -67,6 +68,8 @@ class session : public watched, public std::enable_shared_from_this<session> {
   void shed_burst_memory();
   void settle_limits(std::int64_t now_ms);
   void release_parallel_slot();
+  void note_attribution_headers();
+  void feed_attribution();
   bool keep_row(std::int64_t now_ms);
 
   // relay.cpp: the proxy pipeline.
@@ -112,6 +115,10 @@ class session : public watched, public std::enable_shared_from_this<session> {
   std::string flat_;  // a write of many small pieces, copied into one
   std::string extra_headers_;  // whole header lines for the next answer (x-ratelimit-*, retry-after)
   std::vector<asio::const_buffer> views_;
+  // metadata.user_id from the request body, read as it is forwarded (JSON
+  // bodies without a content-encoding only).
+  usage::request_attribution attribution_;
+  bool scan_body_ = false;
   std::vector<asio::const_buffer> out_;
   usage::usage_tap tap_;  // reads a copy of the response body; reused answer after answer
 

@@ -60,10 +60,16 @@ CREATE TABLE spend (
   cache_creation_input_tokens bigint,
   cache_read_input_tokens     bigint,
   cost_usd                    double precision,
-  outcome                     text NOT NULL DEFAULT ''
+  outcome                     text NOT NULL DEFAULT '',
+  end_user                    text NOT NULL DEFAULT '',
+  session_id                  text NOT NULL DEFAULT '',
+  agent_id                    text NOT NULL DEFAULT '',
+  client                      text NOT NULL DEFAULT ''
 );
 CREATE INDEX spend_by_time ON spend (started_at_ms);
 CREATE INDEX spend_by_key ON spend (key_id, started_at_ms);
+CREATE INDEX spend_by_end_user ON spend (end_user, started_at_ms);
+CREATE INDEX spend_by_session ON spend (session_id, started_at_ms);
 )sql"},
     // A counter bumped on every key change, so that a key cache in any process can
     // tell with one cheap SELECT whether its snapshot is stale; and a notification,
@@ -85,15 +91,17 @@ $$;
 CREATE TRIGGER keys_changed AFTER INSERT OR UPDATE OR DELETE ON keys
   FOR EACH ROW EXECUTE FUNCTION passgate_keys_changed();
 )sql"},
-    // Spend summed per UTC day, key, model and credential, kept exact by the same
-    // statement that inserts the rows (insert_spend): reports over whole days read
-    // a few rows per day instead of every request.
+    // Spend summed per UTC day, key, model, credential, end user and client, kept
+    // exact by the same statement that inserts the rows (insert_spend): reports
+    // over whole days read a few rows per day instead of every request.
     {3, R"sql(
 CREATE TABLE spend_daily (
   day                         date NOT NULL,
   key_id                      text NOT NULL,
   model                       text NOT NULL,
   credential                  text NOT NULL,
+  end_user                    text NOT NULL,
+  client                      text NOT NULL,
   requests                    bigint NOT NULL,
   input_tokens                bigint NOT NULL,
   output_tokens               bigint NOT NULL,
@@ -101,7 +109,7 @@ CREATE TABLE spend_daily (
   cache_read_input_tokens     bigint NOT NULL,
   cost_usd                    double precision NOT NULL,
   unpriced_requests           bigint NOT NULL,
-  PRIMARY KEY (day, key_id, model, credential)
+  PRIMARY KEY (day, key_id, model, credential, end_user, client)
 );
 )sql"},
 };

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "store/columns.hpp"
+#include "store/spend_query.hpp"
 #include "store/pg_connection.hpp"
 #include "store/pg_key_watcher.hpp"
 #include "store/pg_schema.hpp"
@@ -22,7 +23,6 @@ namespace {
 
 using pg::params;
 
-constexpr std::int64_t ms_per_day = 86'400'000;
 
 // ---- keys ----
 
@@ -91,8 +91,6 @@ void add_mutable_key_fields(params& p, const auth::key_record& k) {
 
 // ---- spend ----
 
-const std::string select_spend = "SELECT " + spend_columns + " FROM spend";
-
 // The UTC date of a started_at_ms, as a date.
 #define PG_DAY_OF(ms) "(date '1970-01-01' + floor(" ms " / 86400000.0)::integer)"
 
@@ -107,21 +105,22 @@ const std::string insert_spend_sql =
     " SELECT " + spend_columns +
     " FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::text[],"
     " $7::text[], $8::text[], $9::text[], $10::integer[], $11::text[], $12::text[], $13::bigint[],"
-    " $14::bigint[], $15::bigint[], $16::bigint[], $17::double precision[], $18::text[])"
+    " $14::bigint[], $15::bigint[], $16::bigint[], $17::double precision[], $18::text[],"
+    " $19::text[], $20::text[], $21::text[], $22::text[])"
     " WITH ORDINALITY AS u(" + spend_columns + ", ord)"
     " ORDER BY ord"
     " ON CONFLICT (request_id) DO NOTHING"
-    " RETURNING started_at_ms, key_id, model, credential, input_tokens, output_tokens,"
+    " RETURNING started_at_ms, key_id, model, credential, end_user, client, input_tokens, output_tokens,"
     " cache_creation_input_tokens, cache_read_input_tokens, cost_usd)"
-    " INSERT INTO spend_daily AS d (day, key_id, model, credential, requests, input_tokens,"
+    " INSERT INTO spend_daily AS d (day, key_id, model, credential, end_user, client, requests, input_tokens,"
     " output_tokens, cache_creation_input_tokens, cache_read_input_tokens, cost_usd,"
     " unpriced_requests)"
-    " SELECT " PG_DAY_OF("started_at_ms") ", key_id, model, credential, count(*),"
+    " SELECT " PG_DAY_OF("started_at_ms") ", key_id, model, credential, end_user, client, count(*),"
     " COALESCE(sum(input_tokens), 0), COALESCE(sum(output_tokens), 0),"
     " COALESCE(sum(cache_creation_input_tokens), 0), COALESCE(sum(cache_read_input_tokens), 0),"
     " COALESCE(sum(cost_usd), 0), count(*) FILTER (WHERE cost_usd IS NULL)"
-    " FROM ins GROUP BY 1, 2, 3, 4"
-    " ON CONFLICT (day, key_id, model, credential) DO UPDATE SET"
+    " FROM ins GROUP BY 1, 2, 3, 4, 5, 6"
+    " ON CONFLICT (day, key_id, model, credential, end_user, client) DO UPDATE SET"
     " requests = d.requests + EXCLUDED.requests,"
     " input_tokens = d.input_tokens + EXCLUDED.input_tokens,"
     " output_tokens = d.output_tokens + EXCLUDED.output_tokens,"
@@ -157,12 +156,17 @@ usage::spend_record read_spend(const pg::result& r, int row) {
   s.cache_read_input_tokens = r.opt_int64(row, 15);
   s.cost_usd = r.opt_real(row, 16);
   s.outcome = r.text(row, 17);
+  s.end_user = r.text(row, 18);
+  s.session_id = r.text(row, 19);
+  s.agent_id = r.text(row, 20);
+  s.client = r.text(row, 21);
+  s.row_id = r.int64(row, 22);
   return s;
 }
 
 // One array parameter per column (see insert_spend_sql).
 params spend_arrays(const std::vector<usage::spend_record>& rows) {
-  pg::array_literal a[18];
+  pg::array_literal a[22];
   for (const auto& r : rows) {
     a[0].add(std::string_view(r.request_id));
     a[1].add(r.started_at_ms);
@@ -182,6 +186,10 @@ params spend_arrays(const std::vector<usage::spend_record>& rows) {
     a[15].add(r.cache_read_input_tokens);
     a[16].add(r.cost_usd);
     a[17].add(std::string_view(r.outcome));
+    a[18].add(std::string_view(r.end_user));
+    a[19].add(std::string_view(r.session_id));
+    a[20].add(std::string_view(r.agent_id));
+    a[21].add(std::string_view(r.client));
   }
   params p;
   for (auto& col : a) p.text(std::move(col).done());
@@ -195,48 +203,14 @@ std::string labels_array(const policy::label_set& labels) {
   return std::move(a).done();
 }
 
-// A WHERE clause for the filter's present fields only, its values added to p in
-// the same order. `daily`: against spend_daily, whose from/to are whole days
-// (the caller checked that they fall on UTC midnight).
-std::string where_clause(const spend_filter& f, params& p, bool daily) {
-  std::string w;
-  auto add = [&](const std::string& cond) {
-    w += w.empty() ? " WHERE " : " AND ";
-    w += cond;
-  };
-  auto cond = [&](const std::string& lhs, const std::string& rhs_suffix = "") {
-    add(lhs + " $" + std::to_string(p.size()) + rhs_suffix);
-  };
-  if (f.key_id) { p.text(*f.key_id); cond("key_id ="); }
-  if (f.model) { p.text(*f.model); cond("model ="); }
-  if (f.credential) { p.text(*f.credential); cond("credential ="); }
-  if (f.status) { p.int64(*f.status); cond("status ="); }
-  if (daily) {
-    if (f.from_ms) { p.int64(*f.from_ms / ms_per_day); cond("day >= date '1970-01-01' +", "::integer"); }
-    if (f.to_ms) { p.int64(*f.to_ms / ms_per_day); cond("day < date '1970-01-01' +", "::integer"); }
-  } else {
-    if (f.from_ms) { p.int64(*f.from_ms); cond("started_at_ms >="); }
-    if (f.to_ms) { p.int64(*f.to_ms); cond("started_at_ms <"); }
+// A built query's values (spend_query.hpp) as parameters.
+params params_of(const sql::query& q) {
+  params p;
+  for (const auto& v : q.params) {
+    if (auto* n = std::get_if<std::int64_t>(&v)) p.int64(*n);
+    else p.text(std::get<std::string>(v));
   }
-  return w;
-}
-
-// The daily sums answer exactly when no filter looks inside a day: no status
-// (not summed per status) and bounds on UTC midnight.
-bool daily_sums_answer(const spend_filter& f) {
-  auto whole_day = [](const std::optional<std::int64_t>& ms) { return !ms || *ms % ms_per_day == 0; };
-  return !f.status && whole_day(f.from_ms) && whole_day(f.to_ms);
-}
-
-std::string group_expression(spend_group g, bool daily) {
-  switch (g) {
-    case spend_group::key: return "key_id";
-    case spend_group::model: return "model";
-    case spend_group::credential: return "credential";
-    case spend_group::day:
-      return daily ? "to_char(day, 'YYYY-MM-DD')" : "to_char(" PG_DAY_OF("started_at_ms") ", 'YYYY-MM-DD')";
-  }
-  throw std::invalid_argument("store: unknown spend_group");
+  return p;
 }
 
 class postgres_store final : public store {
@@ -313,48 +287,31 @@ class postgres_store final : public store {
 
   std::vector<usage::spend_record> spend_logs(const spend_filter& f, page pg) override {
     check_page(pg);
-    params p;
-    std::string sql = select_spend + where_clause(f, p, false);
-    p.int64(pg.limit).int64(pg.offset);
-    sql += " ORDER BY started_at_ms DESC, id DESC LIMIT $" + std::to_string(p.size() - 1) + " OFFSET $" +
-           std::to_string(p.size());
+    auto q = sql::spend_logs(sql::dialect::postgres, f, pg);
     std::lock_guard lk(mu_);
-    auto r = conn_.exec(sql, p, "read spend logs");
+    auto r = conn_.exec(q.text, params_of(q), "read spend logs");
     std::vector<usage::spend_record> out;
     for (int i = 0; i < r.rows(); ++i) out.push_back(read_spend(r, i));
     return out;
   }
 
-  std::vector<spend_group_row> spend_report(const spend_filter& f, spend_group g) override {
-    bool daily = daily_sums_answer(f);
-    params p;
-    std::string where = where_clause(f, p, daily);
-    // COLLATE "C": groups in byte order, as SQLite sorts them. Sums of bigint are
-    // numeric in PostgreSQL: cast back.
-    std::string sql = "SELECT " + group_expression(g, daily) + " COLLATE \"C\", ";
-    if (daily)
-      sql += "sum(requests)::bigint, sum(input_tokens)::bigint, sum(output_tokens)::bigint, "
-             "sum(cache_creation_input_tokens)::bigint, sum(cache_read_input_tokens)::bigint, "
-             "sum(cost_usd), sum(unpriced_requests)::bigint FROM spend_daily";
-    else
-      sql += "count(*), COALESCE(sum(input_tokens), 0)::bigint, COALESCE(sum(output_tokens), 0)::bigint, "
-             "COALESCE(sum(cache_creation_input_tokens), 0)::bigint, "
-             "COALESCE(sum(cache_read_input_tokens), 0)::bigint, COALESCE(sum(cost_usd), 0), "
-             "count(*) FILTER (WHERE cost_usd IS NULL) FROM spend";
-    sql += where + " GROUP BY 1 ORDER BY 1";
+  std::vector<spend_group_row> spend_report(const spend_filter& f, spend_group g,
+                                            std::optional<spend_group> split) override {
+    auto q = sql::spend_report(sql::dialect::postgres, f, g, split);
     std::lock_guard lk(mu_);
-    auto r = conn_.exec(sql, p, "report spend");
+    auto r = conn_.exec(q.text, params_of(q), "report spend");
     std::vector<spend_group_row> out;
     for (int i = 0; i < r.rows(); ++i) {
       spend_group_row row;
       row.group = r.text(i, 0);
-      row.requests = r.int64(i, 1);
-      row.input_tokens = r.int64(i, 2);
-      row.output_tokens = r.int64(i, 3);
-      row.cache_creation_input_tokens = r.int64(i, 4);
-      row.cache_read_input_tokens = r.int64(i, 5);
-      row.cost_usd = r.real(i, 6);
-      row.unpriced_requests = r.int64(i, 7);
+      row.split = r.text(i, 1);
+      row.requests = r.int64(i, 2);
+      row.input_tokens = r.int64(i, 3);
+      row.output_tokens = r.int64(i, 4);
+      row.cache_creation_input_tokens = r.int64(i, 5);
+      row.cache_read_input_tokens = r.int64(i, 6);
+      row.cost_usd = r.real(i, 7);
+      row.unpriced_requests = r.int64(i, 8);
       out.push_back(std::move(row));
     }
     return out;
@@ -376,7 +333,7 @@ class postgres_store final : public store {
     std::vector<usage::spend_record> out;
     for (int i = 0; i < r.rows(); ++i) {
       out.push_back(read_spend(r, i));
-      cursor = r.int64(i, 18);
+      cursor = r.int64(i, 22);
     }
     return out;
   }

@@ -53,6 +53,10 @@ std::string to_line(const usage::spend_record& r) {
   put_opt(o, "cache_read_input_tokens", r.cache_read_input_tokens);
   put_opt(o, "cost_usd", r.cost_usd);
   o["outcome"] = r.outcome;
+  o["end_user"] = r.end_user;
+  o["session_id"] = r.session_id;
+  o["agent_id"] = r.agent_id;
+  o["client"] = r.client;
   auto line = json::serialize(o);
   line.push_back('\n');
   return line;
@@ -60,7 +64,11 @@ std::string to_line(const usage::spend_record& r) {
 
 // Throws on a line that is not a row this file wrote.
 usage::spend_record from_line(std::string_view line) {
-  const json::value v = json::parse(line);  // named: `o` refers into it
+  // A row may carry bytes that are not UTF-8 (a path, a model name); the
+  // serializer wrote them as they are, so read them back the same way.
+  json::parse_options opts;
+  opts.allow_invalid_utf8 = true;
+  const json::value v = json::parse(line, {}, opts);  // named: `o` refers into it
   const json::object& o = v.as_object();
   auto text = [&](const char* k) { return std::string(o.at(k).as_string()); };
   auto int64 = [&](const char* k) { return o.at(k).to_number<std::int64_t>(); };
@@ -87,6 +95,14 @@ usage::spend_record from_line(std::string_view line) {
   r.cache_read_input_tokens = opt_int64("cache_read_input_tokens");
   if (auto* v = o.if_contains("cost_usd")) r.cost_usd = v->to_number<double>();
   r.outcome = text("outcome");
+  auto opt_text = [&](const char* k) {
+    auto* v = o.if_contains(k);
+    return v ? std::string(v->as_string()) : std::string();
+  };
+  r.end_user = opt_text("end_user");
+  r.session_id = opt_text("session_id");
+  r.agent_id = opt_text("agent_id");
+  r.client = opt_text("client");
   return r;
 }
 

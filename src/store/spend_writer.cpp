@@ -13,7 +13,8 @@ namespace passgate::store {
 
 std::size_t approx_bytes(const usage::spend_record& r) {
   return sizeof r + r.request_id.size() + r.key_id.size() + r.key_alias.size() + r.route.size() + r.path.size() +
-         r.method.size() + r.model.size() + r.credential.size() + r.outcome.size();
+         r.method.size() + r.model.size() + r.credential.size() + r.outcome.size() + r.end_user.size() +
+         r.session_id.size() + r.agent_id.size() + r.client.size();
 }
 
 spend_writer::spend_writer(store& st, spend_writer_options opts) : store_(st), opts_(opts) {

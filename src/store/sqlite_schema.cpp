@@ -105,6 +105,57 @@ CREATE UNIQUE INDEX spend_by_request_id ON spend (request_id);
 ALTER TABLE keys ADD COLUMN budget_credentials TEXT NOT NULL
   DEFAULT '["oauth","byok","bearer","server","none"]';
 )sql"},
+    // Attribution: who and what made each request (end user, session, agent,
+    // client), indexed for the console's filters; and spend summed per UTC day,
+    // key, model, credential, end user and client, kept exact by a trigger on
+    // every inserted row (a row skipped as already stored fires nothing), so that
+    // reports over whole days read the sums instead of every request. Existing
+    // rows are summed once here.
+    {5, R"sql(
+ALTER TABLE spend ADD COLUMN end_user TEXT NOT NULL DEFAULT '';
+ALTER TABLE spend ADD COLUMN session_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE spend ADD COLUMN agent_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE spend ADD COLUMN client TEXT NOT NULL DEFAULT '';
+CREATE INDEX spend_by_end_user ON spend (end_user, started_at_ms);
+CREATE INDEX spend_by_session ON spend (session_id, started_at_ms);
+CREATE TABLE spend_daily (
+  day                         TEXT NOT NULL,
+  key_id                      TEXT NOT NULL,
+  model                       TEXT NOT NULL,
+  credential                  TEXT NOT NULL,
+  end_user                    TEXT NOT NULL,
+  client                      TEXT NOT NULL,
+  requests                    INTEGER NOT NULL,
+  input_tokens                INTEGER NOT NULL,
+  output_tokens               INTEGER NOT NULL,
+  cache_creation_input_tokens INTEGER NOT NULL,
+  cache_read_input_tokens     INTEGER NOT NULL,
+  cost_usd                    REAL NOT NULL,
+  unpriced_requests           INTEGER NOT NULL,
+  PRIMARY KEY (day, key_id, model, credential, end_user, client)
+) WITHOUT ROWID;
+INSERT INTO spend_daily
+  SELECT strftime('%Y-%m-%d', started_at_ms / 1000, 'unixepoch'), key_id, model, credential, end_user, client,
+         COUNT(*), COALESCE(SUM(input_tokens), 0), COALESCE(SUM(output_tokens), 0),
+         COALESCE(SUM(cache_creation_input_tokens), 0), COALESCE(SUM(cache_read_input_tokens), 0),
+         TOTAL(cost_usd), SUM(cost_usd IS NULL)
+  FROM spend GROUP BY 1, 2, 3, 4, 5, 6;
+CREATE TRIGGER spend_daily_on_insert AFTER INSERT ON spend BEGIN
+  INSERT INTO spend_daily VALUES (
+    strftime('%Y-%m-%d', NEW.started_at_ms / 1000, 'unixepoch'), NEW.key_id, NEW.model, NEW.credential,
+    NEW.end_user, NEW.client, 1, COALESCE(NEW.input_tokens, 0), COALESCE(NEW.output_tokens, 0),
+    COALESCE(NEW.cache_creation_input_tokens, 0), COALESCE(NEW.cache_read_input_tokens, 0),
+    COALESCE(NEW.cost_usd, 0), NEW.cost_usd IS NULL)
+  ON CONFLICT (day, key_id, model, credential, end_user, client) DO UPDATE SET
+    requests = requests + 1,
+    input_tokens = input_tokens + excluded.input_tokens,
+    output_tokens = output_tokens + excluded.output_tokens,
+    cache_creation_input_tokens = cache_creation_input_tokens + excluded.cache_creation_input_tokens,
+    cache_read_input_tokens = cache_read_input_tokens + excluded.cache_read_input_tokens,
+    cost_usd = cost_usd + excluded.cost_usd,
+    unpriced_requests = unpriced_requests + excluded.unpriced_requests;
+END;
+)sql"},
 };
 
 // 0: an empty database.

@@ -17,6 +17,7 @@
 #include <string>
 
 #include "store/columns.hpp"
+#include "store/spend_query.hpp"
 #include "store/sqlite_schema.hpp"
 #include "store/sqlite_statement.hpp"
 #include "store/store.hpp"
@@ -94,11 +95,10 @@ void bind_mutable_key_fields(const statement_use& s, int first, const auth::key_
 
 // ---- spend ----
 
-const std::string select_spend = "SELECT " + spend_columns + " FROM spend";
 // A request_id already stored is skipped (its unique index: schema version 3).
 const std::string insert_spend_sql =
     "INSERT INTO spend (" + spend_columns +
-    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
     "ON CONFLICT (request_id) DO NOTHING";
 // Insertion order: the rowid only grows (rows are never deleted), so a cursor
 // past the last id returned sees exactly the rows not yet returned.
@@ -130,48 +130,21 @@ usage::spend_record read_spend(const statement_use& s) {
   r.cache_read_input_tokens = s->opt_int64(15);
   r.cost_usd = s->opt_real(16);
   r.outcome = s->text(17);
+  r.end_user = s->text(18);
+  r.session_id = s->text(19);
+  r.agent_id = s->text(20);
+  r.client = s->text(21);
+  r.row_id = s->int64(22);
   return r;
 }
 
-// The WHERE clause for the filter's present fields only (so that SQLite can use
-// the indexes), bound in a fixed order by bind_filter. Each distinct clause is its
-// own cached statement.
-std::string where_clause(const spend_filter& f) {
-  std::string w;
-  auto add = [&](bool present, const char* cond) {
-    if (!present) return;
-    w += w.empty() ? " WHERE " : " AND ";
-    w += cond;
-  };
-  add(bool(f.key_id), "key_id = ?");
-  add(bool(f.model), "model = ?");
-  add(bool(f.credential), "credential = ?");
-  add(bool(f.status), "status = ?");
-  add(bool(f.from_ms), "started_at_ms >= ?");
-  add(bool(f.to_ms), "started_at_ms < ?");
-  return w;
-}
-
-// Returns the next free parameter index.
-int bind_filter(const statement_use& s, const spend_filter& f) {
-  int i = 1;
-  if (f.key_id) s->bind_text(i++, *f.key_id);
-  if (f.model) s->bind_text(i++, *f.model);
-  if (f.credential) s->bind_text(i++, *f.credential);
-  if (f.status) s->bind_int64(i++, *f.status);
-  if (f.from_ms) s->bind_int64(i++, *f.from_ms);
-  if (f.to_ms) s->bind_int64(i++, *f.to_ms);
-  return i;
-}
-
-const char* group_expression(spend_group g) {
-  switch (g) {
-    case spend_group::key: return "key_id";
-    case spend_group::model: return "model";
-    case spend_group::credential: return "credential";
-    case spend_group::day: return "strftime('%Y-%m-%d', started_at_ms / 1000, 'unixepoch')";
+// Binds a built query's values (spend_query.hpp), strings borrowed from it.
+void bind_all(const statement_use& s, const sql::query& q) {
+  for (std::size_t i = 0; i < q.params.size(); ++i) {
+    const int at = int(i + 1);
+    if (auto* n = std::get_if<std::int64_t>(&q.params[i])) s->bind_int64(at, *n);
+    else s->bind_text_borrowed(at, std::get<std::string>(q.params[i]));
   }
-  throw std::invalid_argument("store: unknown spend_group");
 }
 
 class sqlite_store final : public store {
@@ -271,6 +244,10 @@ class sqlite_store final : public store {
       s->bind_opt_int64(16, r.cache_read_input_tokens);
       s->bind_opt_double(17, r.cost_usd);
       s->bind_text_borrowed(18, r.outcome);
+      s->bind_text_borrowed(19, r.end_user);
+      s->bind_text_borrowed(20, r.session_id);
+      s->bind_text_borrowed(21, r.agent_id);
+      s->bind_text_borrowed(22, r.client);
       s->step();
       s->rewind();
     }
@@ -279,41 +256,35 @@ class sqlite_store final : public store {
 
   std::vector<usage::spend_record> spend_logs(const spend_filter& f, page p) override {
     check_page(p);
+    auto q = sql::spend_logs(sql::dialect::sqlite, f, p);
     std::lock_guard lk(mu_);
     reopen_if_moved();
-    auto s = stmts_->use(select_spend + where_clause(f) +
-                         " ORDER BY started_at_ms DESC, id DESC LIMIT ? OFFSET ?");
-    int i = bind_filter(s, f);
-    s->bind_int64(i, p.limit);
-    s->bind_int64(i + 1, p.offset);
+    auto s = stmts_->use(q.text);  // each distinct filter shape is its own cached statement
+    bind_all(s, q);
     std::vector<usage::spend_record> out;
     while (s->step()) out.push_back(read_spend(s));
     return out;
   }
 
-  std::vector<spend_group_row> spend_report(const spend_filter& f, spend_group g) override {
+  std::vector<spend_group_row> spend_report(const spend_filter& f, spend_group g,
+                                            std::optional<spend_group> split) override {
+    auto q = sql::spend_report(sql::dialect::sqlite, f, g, split);
     std::lock_guard lk(mu_);
     reopen_if_moved();
-    // Token sums stay integers (SUM, 0 when all null); cost is a float (TOTAL).
-    auto s = stmts_->use(std::string("SELECT ") + group_expression(g) +
-                         ", COUNT(*), COALESCE(SUM(input_tokens), 0), "
-                         "COALESCE(SUM(output_tokens), 0), "
-                         "COALESCE(SUM(cache_creation_input_tokens), 0), "
-                         "COALESCE(SUM(cache_read_input_tokens), 0), "
-                         "TOTAL(cost_usd), SUM(cost_usd IS NULL) FROM spend" +
-                         where_clause(f) + " GROUP BY 1 ORDER BY 1");
-    bind_filter(s, f);
+    auto s = stmts_->use(q.text);
+    bind_all(s, q);
     std::vector<spend_group_row> out;
     while (s->step()) {
       spend_group_row row;
       row.group = s->text(0);
-      row.requests = s->int64(1);
-      row.input_tokens = s->int64(2);
-      row.output_tokens = s->int64(3);
-      row.cache_creation_input_tokens = s->int64(4);
-      row.cache_read_input_tokens = s->int64(5);
-      row.cost_usd = s->real(6);
-      row.unpriced_requests = s->int64(7);
+      row.split = s->text(1);
+      row.requests = s->int64(2);
+      row.input_tokens = s->int64(3);
+      row.output_tokens = s->int64(4);
+      row.cache_creation_input_tokens = s->int64(5);
+      row.cache_read_input_tokens = s->int64(6);
+      row.cost_usd = s->real(7);
+      row.unpriced_requests = s->int64(8);
       out.push_back(std::move(row));
     }
     return out;
@@ -341,7 +312,7 @@ class sqlite_store final : public store {
     std::vector<usage::spend_record> out;
     while (s->step()) {
       out.push_back(read_spend(s));
-      cursor = s->int64(18);
+      cursor = s->int64(22);
     }
     return out;
   }

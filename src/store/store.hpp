@@ -32,6 +32,12 @@ struct page {
   std::int64_t limit = 100;
 };
 
+// A row's place in the newest-first order of spend_logs: keyset paging.
+struct spend_cursor {
+  std::int64_t started_at_ms = 0;
+  std::int64_t row_id = 0;
+};
+
 struct spend_filter {
   std::optional<std::string> key_id;
   std::optional<std::string> model;
@@ -39,12 +45,22 @@ struct spend_filter {
   std::optional<int> status;
   std::optional<std::int64_t> from_ms;  // started_at_ms >= from_ms
   std::optional<std::int64_t> to_ms;    // started_at_ms <  to_ms
+  std::optional<std::string> end_user;
+  std::optional<std::string> session_id;
+  std::optional<std::string> client;
+  std::optional<std::string> outcome;
+  // spend_logs only: rows strictly older (before) or newer (after) than the
+  // cursor's row, still newest first. Used instead of an offset, so a page deep
+  // in a large table costs what the first page costs.
+  std::optional<spend_cursor> before;
+  std::optional<spend_cursor> after;
 };
 
-enum class spend_group { key, model, credential, day };
+enum class spend_group { key, model, credential, day, hour, end_user, session_id, client };
 
 struct spend_group_row {
-  std::string group;  // the key id, model, label or "YYYY-MM-DD" (UTC)
+  std::string group;  // the key id, model, label, end user, session, client, "YYYY-MM-DD" or "YYYY-MM-DDTHH:00Z" (UTC)
+  std::string split;  // the second grouping's value, when one was asked for
   std::int64_t requests = 0;
   std::int64_t input_tokens = 0;
   std::int64_t output_tokens = 0;
@@ -77,7 +93,12 @@ class store {
   // never reported) counts once.
   virtual void insert_spend(const std::vector<usage::spend_record>& rows) = 0;
   virtual std::vector<usage::spend_record> spend_logs(const spend_filter& f, page p) = 0;
-  virtual std::vector<spend_group_row> spend_report(const spend_filter& f, spend_group g) = 0;
+  // Grouped by g and, when given, within each group by split (not day or hour).
+  // Served from the daily sums (per day, key, model, credential, end user and
+  // client) when the query can be: no filter on status, outcome or session, whole
+  // UTC days, no grouping by hour or session; else from the rows.
+  virtual std::vector<spend_group_row> spend_report(const spend_filter& f, spend_group g,
+                                                    std::optional<spend_group> split = std::nullopt) = 0;
   // Total cost of a key since from_ms (for budgets).
   // Total cost of a key since from_ms (for budgets), of rows whose credential kind
   // is in `labels`. An index range scan of that key's rows from from_ms on.

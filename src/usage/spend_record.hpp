@@ -26,6 +26,14 @@ struct spend_record {
   std::optional<std::int64_t> cache_read_input_tokens;
   std::optional<double> cost_usd;  // null: unknown (unknown model or no usage)
   std::string outcome;        // ok | upstream_error | client_closed | gateway_error
+  // Attribution (usage/attribution.hpp): who and what made the request; empty
+  // when the request did not say.
+  std::string end_user;       // from the body's metadata.user_id
+  std::string session_id;     // x-claude-code-session-id, else the session in metadata.user_id
+  std::string agent_id;       // x-claude-code-agent-id
+  std::string client;         // the user-agent's product token
+  // The store's id of the row, when read back (keyset paging); 0 otherwise.
+  std::int64_t row_id = 0;
 };
 
 }  // namespace passgate::usage

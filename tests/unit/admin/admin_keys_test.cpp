@@ -412,7 +412,7 @@ class failing_store final : public pg_store::store {
   std::int64_t keys_version() override { fail(); }
   void insert_spend(const std::vector<usage::spend_record>&) override { fail(); }
   std::vector<usage::spend_record> spend_logs(const pg_store::spend_filter&, pg_store::page) override { fail(); }
-  std::vector<pg_store::spend_group_row> spend_report(const pg_store::spend_filter&, pg_store::spend_group) override { fail(); }
+  std::vector<pg_store::spend_group_row> spend_report(const pg_store::spend_filter&, pg_store::spend_group, std::optional<pg_store::spend_group>) override { fail(); }
   double key_spend_usd(const std::string&, std::int64_t, policy::label_set) override { fail(); }
   std::vector<usage::spend_record> spend_in_order(std::int64_t&, std::int64_t) override { fail(); }
   int schema_version() override { fail(); }

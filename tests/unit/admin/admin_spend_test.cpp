@@ -1,5 +1,8 @@
 // /spend/logs and /spend/report: filters, paging, grouping with totals, and the
 // rule that a non-master key reads only its own rows.
+#include <array>
+#include <map>
+
 #include "unit/admin/admin_fixture.hpp"
 
 namespace passgate::admin::test {
@@ -46,6 +49,16 @@ class spend_api : public admin_fixture {
     r.cache_read_input_tokens = in ? std::optional<std::int64_t>(5) : std::nullopt;
     r.cost_usd = cost;
     r.outcome = status == 200 ? "ok" : "upstream_error";
+    static const std::map<std::string, std::array<const char*, 3>> who = {
+        {"r1", {"acct-alice", "sess-1", "claude-cli/2.1.3"}},
+        {"r2", {"acct-alice", "sess-2", "claude-cli/2.1.3"}},
+        {"r3", {"acct-bob", "sess-3", "Anthropic/JS 0.60.0"}}};
+    if (auto it = who.find(r.request_id); it != who.end()) {
+      r.end_user = it->second[0];
+      r.session_id = it->second[1];
+      r.client = it->second[2];
+      r.agent_id = "agent-" + r.request_id;
+    }
     return r;
   }
 
@@ -85,7 +98,13 @@ TEST_F(spend_api, logs_are_newest_first_with_the_spend_record_fields) {
   EXPECT_EQ(row.at("cache_read_input_tokens").as_int64(), 5);
   EXPECT_TRUE(row.at("cost_usd").is_null());
   EXPECT_EQ(row.at("outcome").as_string(), "ok");
-  EXPECT_EQ(row.size(), 18u);
+  say("and who made it: end user, session, agent, client; and its cursor for keyset paging");
+  EXPECT_EQ(row.at("end_user").as_string(), "acct-bob");
+  EXPECT_EQ(row.at("session_id").as_string(), "sess-3");
+  EXPECT_EQ(row.at("agent_id").as_string(), "agent-r3");
+  EXPECT_EQ(row.at("client").as_string(), "Anthropic/JS 0.60.0");
+  EXPECT_TRUE(row.at("cursor").is_string());
+  EXPECT_EQ(row.size(), 23u);
   EXPECT_DOUBLE_EQ(r.j.at("logs").as_array()[3].at("cost_usd").as_double(), 0.01);
 }
 
@@ -210,6 +229,88 @@ TEST_F(spend_api, report_groups_and_totals) {
   ASSERT_EQ(r.status, 200);
   EXPECT_EQ(r.j.at("rows").as_array().size(), 0u);
   EXPECT_EQ(r.j.at("totals").at("requests").as_int64(), 0);
+}
+
+TEST_F(spend_api, logs_filter_by_who_made_them) {
+  say("end_user, session_id, client and outcome filter the rows");
+  EXPECT_EQ(ids(call("GET", "/spend/logs?end_user=acct-alice")), (ids_t{"r2", "r1"}));
+  EXPECT_EQ(ids(call("GET", "/spend/logs?session_id=sess-3")), (ids_t{"r3"}));
+  EXPECT_EQ(ids(call("GET", "/spend/logs?client=claude-cli/2.1.3")), (ids_t{"r2", "r1"}));
+  EXPECT_EQ(ids(call("GET", "/spend/logs?client=Anthropic/JS%200.60.0")), (ids_t{"r3"}));
+  EXPECT_EQ(ids(call("GET", "/spend/logs?outcome=upstream_error")), (ids_t{"r4", "r2"}));
+  EXPECT_EQ(ids(call("GET", "/spend/logs?end_user=acct-alice&outcome=ok")), (ids_t{"r1"}));
+  say("an unknown outcome or an over-long filter is 400 naming it");
+  EXPECT_EQ(call("GET", "/spend/logs?outcome=maybe").status, 400);
+  EXPECT_EQ(call("GET", "/spend/logs?end_user=" + std::string(300, 'x')).status, 400);
+}
+
+TEST_F(spend_api, logs_keyset_paging_with_before_and_after) {
+  say("size=2: the first page's next_before leads to the next two, then to none; the same rows as offset paging");
+  auto p1 = call("GET", "/spend/logs?size=2");
+  EXPECT_EQ(ids(p1), (ids_t{"r4", "r3"}));
+  ASSERT_TRUE(p1.j.at("next_before").is_string()) << p1.body;
+  auto p2 = call("GET", "/spend/logs?size=2&before=" + std::string(p1.j.at("next_before").as_string()));
+  EXPECT_EQ(ids(p2), (ids_t{"r2", "r1"}));
+  EXPECT_FALSE(p2.j.at("has_more").as_bool());
+  EXPECT_TRUE(p2.j.at("next_before").is_null());
+  say("after=<oldest row's cursor>: every newer row, newest first (a live tail asks this)");
+  const auto oldest = std::string(p2.j.at("logs").as_array()[1].at("cursor").as_string());
+  EXPECT_EQ(ids(call("GET", "/spend/logs?after=" + oldest)), (ids_t{"r4", "r3", "r2"}));
+  const auto newest = std::string(p1.j.at("logs").as_array()[0].at("cursor").as_string());
+  EXPECT_EQ(ids(call("GET", "/spend/logs?after=" + newest)), ids_t{});
+  say("filters apply with a cursor; a bad cursor, or a cursor with page, is 400");
+  EXPECT_EQ(ids(call("GET", "/spend/logs?end_user=acct-alice&before=" + newest)), (ids_t{"r2", "r1"}));
+  EXPECT_EQ(call("GET", "/spend/logs?before=yesterday").status, 400);
+  EXPECT_EQ(call("GET", "/spend/logs?page=2&before=" + newest).status, 400);
+  EXPECT_EQ(call("GET", "/spend/report?before=" + newest).status, 400);
+}
+
+TEST_F(spend_api, report_by_who_and_split) {
+  say("group_by=end_user and group_by=client; rows without attribution group under ''");
+  auto r = call("GET", "/spend/report?group_by=end_user");
+  ASSERT_EQ(r.status, 200) << r.body;
+  std::vector<std::pair<std::string, std::int64_t>> got;
+  for (const auto& row : r.j.at("rows").as_array())
+    got.emplace_back(row.at("group").as_string(), row.at("requests").as_int64());
+  EXPECT_EQ(got, (std::vector<std::pair<std::string, std::int64_t>>{{"", 1}, {"acct-alice", 2}, {"acct-bob", 1}}));
+  r = call("GET", "/spend/report?group_by=client&start_date=2024-05-01&end_date=2024-05-03");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.j.at("rows").as_array().size(), 3u);
+  say("group_by=day&split_by=credential: one row per day and credential kind, each with its split");
+  r = call("GET", "/spend/report?group_by=day&split_by=credential");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.j.at("split_by").as_string(), "credential");
+  std::vector<std::string> pairs;
+  for (const auto& row : r.j.at("rows").as_array())
+    pairs.push_back(std::string(row.at("group").as_string()) + "/" + std::string(row.at("split").as_string()));
+  EXPECT_EQ(pairs, (std::vector<std::string>{"2024-05-01/oauth", "2024-05-02/byok", "2024-05-03/none",
+                                             "2024-05-03/server"}));
+  EXPECT_EQ(r.j.at("totals").at("requests").as_int64(), 4);
+  say("group_by=hour: 'YYYY-MM-DDTHH:00Z'; session_id groups too");
+  r = call("GET", "/spend/report?group_by=hour&key_id=" + alice);
+  ASSERT_EQ(r.status, 200) << r.body;
+  std::vector<std::string> hours;
+  for (const auto& row : r.j.at("rows").as_array()) hours.emplace_back(row.at("group").as_string());
+  EXPECT_EQ(hours, (std::vector<std::string>{"2024-05-01T00:00Z", "2024-05-02T00:00Z"}));
+  r = call("GET", "/spend/report?group_by=session_id&end_user=acct-alice");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.j.at("rows").as_array().size(), 2u);
+  say("split_by a time, or an unknown group, is 400");
+  EXPECT_EQ(call("GET", "/spend/report?group_by=key&split_by=day").status, 400);
+  EXPECT_EQ(call("GET", "/spend/report?group_by=week").status, 400);
+}
+
+TEST_F(spend_api, reports_from_the_daily_sums_equal_reports_from_the_rows) {
+  say("the same report over whole days (the sums answer) and over a range one ms wider (the rows answer) agree");
+  for (std::string g : {"key", "model", "credential", "day", "end_user", "client"}) {
+    auto sums = call("GET", "/spend/report?group_by=" + g + "&start_date=2024-05-01&end_date=2024-05-03");
+    auto rows = call("GET", "/spend/report?group_by=" + g +
+                            "&start_date=2024-04-30T23:59:59.999Z&end_date=2024-05-03");
+    ASSERT_EQ(sums.status, 200) << sums.body;
+    ASSERT_EQ(rows.status, 200) << rows.body;
+    EXPECT_EQ(sums.j.at("rows"), rows.j.at("rows")) << g;
+    EXPECT_EQ(sums.j.at("totals"), rows.j.at("totals")) << g;
+  }
 }
 
 }  // namespace

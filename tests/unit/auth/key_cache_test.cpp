@@ -199,9 +199,9 @@ class flaky_store final : public pg_store::store {
                                               pg_store::page p) override {
     return inner_.spend_logs(f, p);
   }
-  std::vector<pg_store::spend_group_row> spend_report(const pg_store::spend_filter& f,
-                                                   pg_store::spend_group g) override {
-    return inner_.spend_report(f, g);
+  std::vector<pg_store::spend_group_row> spend_report(const pg_store::spend_filter& f, pg_store::spend_group g,
+                                                   std::optional<pg_store::spend_group> split) override {
+    return inner_.spend_report(f, g, split);
   }
   double key_spend_usd(const std::string& id, std::int64_t from_ms, policy::label_set labels) override {
     return inner_.key_spend_usd(id, from_ms, labels);

@@ -440,7 +440,7 @@ TEST_F(PostgresStore, CopyFromSqliteTwiceAddsNothingTheSecondTime) {
     rows.push_back(r);
   }
   lite->insert_spend(rows);
-  EXPECT_EQ(lite->schema_version(), 4);
+  EXPECT_EQ(lite->schema_version(), 5);
   EXPECT_EQ(lite->describe(), "sqlite " + file.path());
 
   std::int64_t last_progress = 0;

@@ -101,7 +101,9 @@ class fake_store final : public store {
   bool revoke_key_by_hash(const std::string&) override { unused(); }
   std::int64_t keys_version() override { unused(); }
   std::vector<usage::spend_record> spend_logs(const spend_filter&, page) override { unused(); }
-  std::vector<spend_group_row> spend_report(const spend_filter&, spend_group) override { unused(); }
+  std::vector<spend_group_row> spend_report(const spend_filter&, spend_group, std::optional<spend_group>) override {
+    unused();
+  }
   double key_spend_usd(const std::string&, std::int64_t, policy::label_set) override { unused(); }
   std::vector<usage::spend_record> spend_in_order(std::int64_t&, std::int64_t) override { unused(); }
   int schema_version() override { unused(); }
@@ -277,8 +279,9 @@ class commits_then_fails final : public store {
   bool revoke_key_by_hash(const std::string& h) override { return inner_.revoke_key_by_hash(h); }
   std::int64_t keys_version() override { return inner_.keys_version(); }
   std::vector<usage::spend_record> spend_logs(const spend_filter& f, page p) override { return inner_.spend_logs(f, p); }
-  std::vector<spend_group_row> spend_report(const spend_filter& f, spend_group g) override {
-    return inner_.spend_report(f, g);
+  std::vector<spend_group_row> spend_report(const spend_filter& f, spend_group g,
+                                            std::optional<spend_group> split) override {
+    return inner_.spend_report(f, g, split);
   }
   double key_spend_usd(const std::string& id, std::int64_t from, policy::label_set labels) override {
     return inner_.key_spend_usd(id, from, labels);
@@ -450,12 +453,17 @@ TEST(spend_spool, a_damaged_file_is_set_aside_and_the_rest_replayed) {
   EXPECT_EQ(dir.files(".bad"), 1u);
   sp.consume(1);
   EXPECT_TRUE(sp.empty());
-  say("a row read back equals the row written, field by field");
+  say("a row read back equals the row written, field by field (attribution too, and bytes that are not UTF-8)");
   spend_spool sp2(dir.path() / "sub", 1 << 20);
   auto r = row(7);
   r.ttfb_ms = 5;
   r.input_tokens = 10;
   r.cost_usd = 0.25;
+  r.path = std::string("/v1/\xff\xfe", 6);  // not UTF-8: kept as it is
+  r.end_user = "4b1e0f9c-2d3a-4e5f-8a7b-6c5d4e3f2a1b";
+  r.session_id = "s-1";
+  r.agent_id = "agent-7";
+  r.client = "claude-cli/2.1.3";
   ASSERT_TRUE(sp2.append(std::span(&r, 1)));
   std::vector<usage::spend_record> back;
   ASSERT_EQ(sp2.peek(back, 10), 1u);
@@ -466,6 +474,11 @@ TEST(spend_spool, a_damaged_file_is_set_aside_and_the_rest_replayed) {
   EXPECT_EQ(back[0].cost_usd, r.cost_usd);
   EXPECT_EQ(back[0].model, r.model);
   EXPECT_EQ(back[0].started_at_ms, r.started_at_ms);
+  EXPECT_EQ(back[0].path, r.path);
+  EXPECT_EQ(back[0].end_user, r.end_user);
+  EXPECT_EQ(back[0].session_id, r.session_id);
+  EXPECT_EQ(back[0].agent_id, r.agent_id);
+  EXPECT_EQ(back[0].client, r.client);
 }
 
 }  // namespace
