@@ -625,7 +625,7 @@ class Bench:
         self.results["rss"]["nginx_idle_after_kb"] = rss_kb(self.ngx_pids)
 
     def micro(self):
-        for name in ("policy_bench", "key_cache_bench", "usage_tap_bench"):
+        for name in ("policy_bench", "key_cache_bench", "usage_tap_bench", "attribution_bench"):
             exe = os.path.join(self.a.tools, name)
             if not os.path.exists(exe):
                 log(f"{name} not built (Google Benchmark missing?): skipped")
@@ -1113,7 +1113,9 @@ def report(b, a):
           "rule; a key lookup; SHA-256 of a key). usage_tap_bench: `answer_*`: the tap's time per answer of the "
           "relay benchmark's shapes (SSE fed an event at a time or in one piece; one tap restarted per answer, as "
           "a connection reuses it); the others: time per long answer fed to the tap in reads of N bytes (`/N`), "
-          "throughput over the body as the tap reads it.")
+          "throughput over the body as the tap reads it. attribution_bench: reading metadata.user_id from a "
+          "Claude Code-shaped request body of N bytes (`/N`) with the metadata at its end, fed in 16 KiB reads: "
+          "the cost per request of that size.")
         w("")
     w(END)
     return "\n".join(L)

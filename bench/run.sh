@@ -75,7 +75,7 @@ fi
 
 # --- build ---------------------------------------------------------------------
 build_started=$(date +%s)
-targets=(bench_upstream bench_client policy_bench usage_tap_bench key_cache_bench)
+targets=(bench_upstream bench_client policy_bench usage_tap_bench attribution_bench key_cache_bench)
 if [[ -n ${PASSGATE_BIN:-} ]]; then
   PASSGATE=$PASSGATE_BIN
   desc="given binary $PASSGATE_BIN"

@@ -120,6 +120,58 @@ TEST_F(usage_rows, streaming_and_plain_requests_are_priced) {
   EXPECT_EQ(q->key_id, "");
 }
 
+TEST_F(usage_rows, rows_say_who_made_the_request_and_the_body_goes_through_unchanged) {
+  const std::string account = "4b1e0f9c-2d3a-4e5f-8a7b-6c5d4e3f2a1b";
+  const std::string session = "9e8d7c6b-5a4f-4e3d-9c2b-1a0f9e8d7c6b";
+  const std::string body = R"({"model":"claude-sonnet-4-5","messages":[{"role":"user","content":"x"}],)"
+                           R"("metadata":{"user_id":"user_3f1c9a0b7d2e4f6a8b0c1d2e3f4a5b6c_account_)" +
+                           account + "_session_" + session + R"("},"max_tokens":8})";
+  say("a Claude Code request, its body chunked in three pieces that split the metadata: the row has the account "
+      "as end user, the header's session, the agent and the client token; the upstream got the body byte for byte");
+  client c(gw->port());
+  std::string head = "POST /anthropic/v1/messages HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n"
+                     "x-passgate-key: bob-gateway-key-1234567\r\nuser-agent: claude-cli/2.1.3 (external, cli)\r\n"
+                     "x-claude-code-session-id: header-session-1\r\nx-claude-code-agent-id: agent-42\r\n"
+                     "transfer-encoding: chunked\r\n\r\n";
+  c.send(head);
+  const std::size_t cut1 = body.find("account_") + 3, cut2 = body.find("_session_") + 5;
+  for (auto piece : {body.substr(0, cut1), body.substr(cut1, cut2 - cut1), body.substr(cut2)}) {
+    char size[16];
+    std::snprintf(size, sizeof size, "%zx\r\n", piece.size());
+    c.send(std::string(size) + piece + "\r\n");
+  }
+  c.send("0\r\n\r\n");
+  auto cc = c.read_response();
+  ASSERT_EQ(cc.status, 200);
+  EXPECT_EQ(up.last_request().body, body);
+
+  say("the SDK with a JSON-form user_id and no session header: the session comes from the user_id");
+  const std::string json_id = R"({\"device_id\":\"dev-9\",\"account_uuid\":\"\",\"session_id\":\"s-json\"})";
+  auto sdk = fetch(gw->port(), "POST", "/anthropic/v1/messages",
+                   {{"content-type", "application/json"}, {"user-agent", "Anthropic/JS 0.60.0"}},
+                   R"({"model":"m","metadata":{"user_id":")" + json_id + R"("}})");
+  ASSERT_EQ(sdk.status, 200);
+  say("a body that is not JSON, or is compressed, is not read: no end user");
+  auto plain = fetch(gw->port(), "POST", "/anthropic/v1/messages", {{"content-type", "text/plain"}},
+                     R"({"metadata":{"user_id":"would-be"}})");
+  ASSERT_EQ(plain.status, 200);
+  auto rows = rows_after_stop();
+  auto* r = find(rows, *cc.get("x-passgate-request-id"));
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->end_user, account);
+  EXPECT_EQ(r->session_id, "header-session-1");
+  EXPECT_EQ(r->agent_id, "agent-42");
+  EXPECT_EQ(r->client, "claude-cli/2.1.3");
+  auto* j = find(rows, *sdk.get("x-passgate-request-id"));
+  ASSERT_NE(j, nullptr);
+  EXPECT_EQ(j->end_user, "dev-9");
+  EXPECT_EQ(j->session_id, "s-json");
+  EXPECT_EQ(j->client, "Anthropic/JS 0.60.0");
+  auto* t = find(rows, *plain.get("x-passgate-request-id"));
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(t->end_user, "");
+}
+
 TEST_F(usage_rows, failures_unknown_models_and_count_tokens_have_no_cost) {
   auto f = fetch(gw->port(), "POST", "/anthropic/v1/messages?fail", {}, "{}");
   auto u = fetch(gw->port(), "POST", "/anthropic/v1/messages?unknown", {}, R"({"stream":true})");

@@ -181,6 +181,7 @@ function signOut(message) {
   $('keys-table').tBodies[0].replaceChildren();
   $('logs-table').tBodies[0].replaceChildren();
   hideNewKey();
+  $('keys-status').textContent = '';
   $('signin-key').value = '';
   showError('signin-error', message || '');
   if (location.hash !== '' && location.hash !== '#/signin') history.replaceState(null, '', '#/signin');
