@@ -111,6 +111,24 @@ CREATE TABLE spend_daily (
   unpriced_requests           bigint NOT NULL,
   PRIMARY KEY (day, key_id, model, credential, end_user, client)
 );
+-- The same per UTC month (its first day): a year's report reads 12 rows per
+-- combination instead of 365.
+CREATE TABLE spend_monthly (
+  month                       date NOT NULL,
+  key_id                      text NOT NULL,
+  model                       text NOT NULL,
+  credential                  text NOT NULL,
+  end_user                    text NOT NULL,
+  client                      text NOT NULL,
+  requests                    bigint NOT NULL,
+  input_tokens                bigint NOT NULL,
+  output_tokens               bigint NOT NULL,
+  cache_creation_input_tokens bigint NOT NULL,
+  cache_read_input_tokens     bigint NOT NULL,
+  cost_usd                    double precision NOT NULL,
+  unpriced_requests           bigint NOT NULL,
+  PRIMARY KEY (month, key_id, model, credential, end_user, client)
+);
 )sql"},
 };
 

@@ -99,6 +99,32 @@ void add_mutable_key_fields(params& p, const auth::key_record& k) {
 // are skipped (ON CONFLICT DO NOTHING), and only the rows really inserted
 // (RETURNING) are added to the daily sums: a batch written again adds nothing
 // twice, to either table. ORDER BY ord keeps the batch's order in the ids.
+// The sums' upsert, for the daily and the monthly table: `period` is the
+// expression of the row's day or month.
+std::string upsert_sums(const std::string& table, const std::string& period_column, const std::string& period) {
+  return " INSERT INTO " + table + " AS d (" + period_column +
+         ", key_id, model, credential, end_user, client, requests, input_tokens,"
+         " output_tokens, cache_creation_input_tokens, cache_read_input_tokens, cost_usd, unpriced_requests)"
+         " SELECT " + period + ", key_id, model, credential, end_user, client, count(*),"
+         " COALESCE(sum(input_tokens), 0), COALESCE(sum(output_tokens), 0),"
+         " COALESCE(sum(cache_creation_input_tokens), 0), COALESCE(sum(cache_read_input_tokens), 0),"
+         " COALESCE(sum(cost_usd), 0), count(*) FILTER (WHERE cost_usd IS NULL)"
+         " FROM ins GROUP BY 1, 2, 3, 4, 5, 6"
+         " ON CONFLICT (" + period_column + ", key_id, model, credential, end_user, client) DO UPDATE SET"
+         " requests = d.requests + EXCLUDED.requests,"
+         " input_tokens = d.input_tokens + EXCLUDED.input_tokens,"
+         " output_tokens = d.output_tokens + EXCLUDED.output_tokens,"
+         " cache_creation_input_tokens = d.cache_creation_input_tokens + EXCLUDED.cache_creation_input_tokens,"
+         " cache_read_input_tokens = d.cache_read_input_tokens + EXCLUDED.cache_read_input_tokens,"
+         " cost_usd = d.cost_usd + EXCLUDED.cost_usd,"
+         " unpriced_requests = d.unpriced_requests + EXCLUDED.unpriced_requests";
+}
+
+// One statement, so one transaction, for the whole batch, with a fixed text: the
+// batch comes as one array per column. Rows whose request_id is stored already
+// are skipped (ON CONFLICT DO NOTHING), and only the rows really inserted
+// (RETURNING) are added to the daily and monthly sums: a batch written again
+// adds nothing twice, to any table. ORDER BY ord keeps the batch's order in the ids.
 const std::string insert_spend_sql =
     "WITH ins AS ("
     " INSERT INTO spend (" + spend_columns + ")"
@@ -111,23 +137,9 @@ const std::string insert_spend_sql =
     " ORDER BY ord"
     " ON CONFLICT (request_id) DO NOTHING"
     " RETURNING started_at_ms, key_id, model, credential, end_user, client, input_tokens, output_tokens,"
-    " cache_creation_input_tokens, cache_read_input_tokens, cost_usd)"
-    " INSERT INTO spend_daily AS d (day, key_id, model, credential, end_user, client, requests, input_tokens,"
-    " output_tokens, cache_creation_input_tokens, cache_read_input_tokens, cost_usd,"
-    " unpriced_requests)"
-    " SELECT " PG_DAY_OF("started_at_ms") ", key_id, model, credential, end_user, client, count(*),"
-    " COALESCE(sum(input_tokens), 0), COALESCE(sum(output_tokens), 0),"
-    " COALESCE(sum(cache_creation_input_tokens), 0), COALESCE(sum(cache_read_input_tokens), 0),"
-    " COALESCE(sum(cost_usd), 0), count(*) FILTER (WHERE cost_usd IS NULL)"
-    " FROM ins GROUP BY 1, 2, 3, 4, 5, 6"
-    " ON CONFLICT (day, key_id, model, credential, end_user, client) DO UPDATE SET"
-    " requests = d.requests + EXCLUDED.requests,"
-    " input_tokens = d.input_tokens + EXCLUDED.input_tokens,"
-    " output_tokens = d.output_tokens + EXCLUDED.output_tokens,"
-    " cache_creation_input_tokens = d.cache_creation_input_tokens + EXCLUDED.cache_creation_input_tokens,"
-    " cache_read_input_tokens = d.cache_read_input_tokens + EXCLUDED.cache_read_input_tokens,"
-    " cost_usd = d.cost_usd + EXCLUDED.cost_usd,"
-    " unpriced_requests = d.unpriced_requests + EXCLUDED.unpriced_requests";
+    " cache_creation_input_tokens, cache_read_input_tokens, cost_usd),"
+    " daily AS (" + upsert_sums("spend_daily", "day", PG_DAY_OF("started_at_ms")) + ")" +
+    upsert_sums("spend_monthly", "month", "date_trunc('month', " PG_DAY_OF("started_at_ms") ")::date");
 
 const std::string spend_in_order_sql =
     "SELECT " + spend_columns + ", id FROM spend WHERE id > $1 ORDER BY id LIMIT $2";

@@ -1,6 +1,7 @@
 #include "store/spend_query.hpp"
 
 #include <ctime>
+#include <limits>
 #include <stdexcept>
 
 #include "store/columns.hpp"
@@ -18,14 +19,29 @@ class builder {
     q_.params.push_back(std::move(v));
     return (d_ == dialect::sqlite ? "?" : "$") + std::to_string(q_.params.size());
   }
-  void where(const std::string& cond) {
-    where_ += where_.empty() ? " WHERE " : " AND ";
-    where_ += cond;
-  }
+  void where(const std::string& cond) { add(where_, cond); }
   const std::string& where() const { return where_; }
   query& q() { return q_; }
 
+  // A second WHERE clause in the same text: its placeholders continue the
+  // builder's numbering.
+  class conditions {
+   public:
+    explicit conditions(builder& b) : b_(b) {}
+    std::string bind(std::variant<std::int64_t, std::string> v) { return b_.bind(std::move(v)); }
+    void where(const std::string& cond) { add(text_, cond); }
+    const std::string& text() const { return text_; }
+
+   private:
+    builder& b_;
+    std::string text_;
+  };
+
  private:
+  static void add(std::string& w, const std::string& cond) {
+    w += w.empty() ? " WHERE " : " AND ";
+    w += cond;
+  }
   dialect d_;
   query q_;
   std::string where_;
@@ -58,8 +74,9 @@ std::string group_expression(dialect d, spend_group g, bool daily) {
   throw std::invalid_argument("store: unknown spend_group");
 }
 
-// The conditions both tables share (the sums keep these columns).
-void dimension_filters(builder& b, const spend_filter& f) {
+// The conditions every table shares (the sums keep these columns).
+template <class Conditions>
+void dimension_filters(Conditions& b, const spend_filter& f) {
   if (f.key_id) b.where("key_id = " + b.bind(*f.key_id));
   if (f.model) b.where("model = " + b.bind(*f.model));
   if (f.credential) b.where("credential = " + b.bind(*f.credential));
@@ -117,41 +134,101 @@ query spend_logs(dialect d, const spend_filter& f, page p) {
   return std::move(b.q());
 }
 
+namespace {
+
+// The first instant of the UTC month of ms, and of the month after it.
+std::int64_t month_start(std::int64_t ms) {
+  std::time_t t = ms / 1000;
+  std::tm tm{};
+  ::gmtime_r(&t, &tm);
+  tm.tm_mday = 1;
+  tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+  return std::int64_t(::timegm(&tm)) * 1000;
+}
+std::int64_t next_month_start(std::int64_t ms) {
+  std::time_t t = month_start(ms) / 1000;
+  std::tm tm{};
+  ::gmtime_r(&t, &tm);
+  tm.tm_mon += 1;
+  return std::int64_t(::timegm(&tm)) * 1000;
+}
+
+// The sums' columns, summed (sums tables) or computed from rows.
+std::string sums_of_sums(dialect d) {
+  return d == dialect::sqlite
+             ? "SUM(requests), SUM(input_tokens), SUM(output_tokens), SUM(cache_creation_input_tokens), "
+               "SUM(cache_read_input_tokens), TOTAL(cost_usd), SUM(unpriced_requests)"
+             : "sum(requests)::bigint, sum(input_tokens)::bigint, sum(output_tokens)::bigint, "
+               "sum(cache_creation_input_tokens)::bigint, sum(cache_read_input_tokens)::bigint, "
+               "COALESCE(sum(cost_usd), 0), sum(unpriced_requests)::bigint";
+}
+std::string sums_of_rows(dialect d) {
+  return d == dialect::sqlite
+             ? "COUNT(*), COALESCE(SUM(input_tokens), 0), COALESCE(SUM(output_tokens), 0), "
+               "COALESCE(SUM(cache_creation_input_tokens), 0), COALESCE(SUM(cache_read_input_tokens), 0), "
+               "TOTAL(cost_usd), SUM(cost_usd IS NULL)"
+             : "count(*), COALESCE(sum(input_tokens), 0)::bigint, COALESCE(sum(output_tokens), 0)::bigint, "
+               "COALESCE(sum(cache_creation_input_tokens), 0)::bigint, "
+               "COALESCE(sum(cache_read_input_tokens), 0)::bigint, COALESCE(sum(cost_usd), 0), "
+               "count(*) FILTER (WHERE cost_usd IS NULL)";
+}
+
+constexpr const char* sum_columns =
+    "key_id, model, credential, end_user, client, requests, input_tokens, output_tokens, "
+    "cache_creation_input_tokens, cache_read_input_tokens, cost_usd, unpriced_requests";
+
+}  // namespace
+
 query spend_report(dialect d, const spend_filter& f, spend_group g, std::optional<spend_group> split) {
   if (split && (*split == spend_group::day || *split == spend_group::hour))
     throw std::invalid_argument("store: a report splits by a dimension, not by time");
-  const bool daily = daily_sums_answer(f, g, split);
   builder b(d);
-  if (daily) {
-    dimension_filters(b, f);
-    const char* cast = d == dialect::sqlite ? "" : "::date";
-    if (f.from_ms) b.where("day >= " + b.bind(utc_day(*f.from_ms)) + cast);
-    if (f.to_ms) b.where("day < " + b.bind(utc_day(*f.to_ms)) + cast);
-  } else {
-    row_filters(b, f);
-  }
   // COLLATE "C": PostgreSQL groups in byte order, as SQLite sorts them.
   const std::string collate = d == dialect::postgres ? " COLLATE \"C\"" : "";
-  std::string text = "SELECT " + group_expression(d, g, daily) + collate + ", " +
-                     (split ? group_expression(d, *split, daily) + collate : std::string("''")) + ", ";
-  if (daily) {
-    text += d == dialect::sqlite
-                ? "SUM(requests), SUM(input_tokens), SUM(output_tokens), SUM(cache_creation_input_tokens), "
-                  "SUM(cache_read_input_tokens), TOTAL(cost_usd), SUM(unpriced_requests) FROM spend_daily"
-                : "sum(requests)::bigint, sum(input_tokens)::bigint, sum(output_tokens)::bigint, "
-                  "sum(cache_creation_input_tokens)::bigint, sum(cache_read_input_tokens)::bigint, "
-                  "COALESCE(sum(cost_usd), 0), sum(unpriced_requests)::bigint FROM spend_daily";
-  } else {
-    text += d == dialect::sqlite
-                ? "COUNT(*), COALESCE(SUM(input_tokens), 0), COALESCE(SUM(output_tokens), 0), "
-                  "COALESCE(SUM(cache_creation_input_tokens), 0), COALESCE(SUM(cache_read_input_tokens), 0), "
-                  "TOTAL(cost_usd), SUM(cost_usd IS NULL) FROM spend"
-                : "count(*), COALESCE(sum(input_tokens), 0)::bigint, COALESCE(sum(output_tokens), 0)::bigint, "
-                  "COALESCE(sum(cache_creation_input_tokens), 0)::bigint, "
-                  "COALESCE(sum(cache_read_input_tokens), 0)::bigint, COALESCE(sum(cost_usd), 0), "
-                  "count(*) FILTER (WHERE cost_usd IS NULL) FROM spend";
+  const bool from_sums = daily_sums_answer(f, g, split);
+  const std::string head = "SELECT " + group_expression(d, g, from_sums) + collate + ", " +
+                           (split ? group_expression(d, *split, from_sums) + collate : std::string("''")) + ", ";
+  const std::string tail = " GROUP BY 1, 2 ORDER BY 1, 2";
+  if (!from_sums) {
+    row_filters(b, f);
+    b.q().text = head + sums_of_rows(d) + " FROM spend" + b.where() + tail;
+    return std::move(b.q());
   }
-  b.q().text = text + b.where() + " GROUP BY 1, 2 ORDER BY 1, 2";
+
+  // Whole UTC months inside the range, [m1, m2), come from the monthly sums and
+  // the days around them from the daily sums: a year is 12 rows per key, model,
+  // credential, end user and client instead of 365. Not for a report by day.
+  const std::int64_t m1 = f.from_ms ? (month_start(*f.from_ms) == *f.from_ms ? *f.from_ms : next_month_start(*f.from_ms))
+                                    : std::numeric_limits<std::int64_t>::min();
+  const std::int64_t m2 = f.to_ms ? month_start(*f.to_ms) : std::numeric_limits<std::int64_t>::max();
+  const char* date = d == dialect::sqlite ? "" : "::date";
+  auto day_range = [&](std::optional<std::int64_t> from, std::optional<std::int64_t> to) {
+    std::string c;
+    if (from) c += "day >= " + b.bind(utc_day(*from)) + date;
+    if (to) c += std::string(c.empty() ? "" : " AND ") + "day < " + b.bind(utc_day(*to)) + date;
+    return c.empty() ? std::string("1 = 1") : c;
+  };
+  if (g == spend_group::day || m1 >= m2) {
+    dimension_filters(b, f);
+    if (f.from_ms || f.to_ms) b.where(day_range(f.from_ms, f.to_ms));
+    b.q().text = head + sums_of_sums(d) + " FROM spend_daily" + b.where() + tail;
+    return std::move(b.q());
+  }
+  // The days: before m1 (from the range's start) and from m2 (to its end).
+  dimension_filters(b, f);
+  std::vector<std::string> parts;
+  if (f.from_ms && *f.from_ms < m1) parts.push_back(day_range(f.from_ms, m1));
+  if (f.to_ms && m2 < *f.to_ms) parts.push_back(day_range(m2, f.to_ms));
+  b.where(parts.empty() ? "1 = 0" : parts.size() == 1 ? parts[0] : "((" + parts[0] + ") OR (" + parts[1] + "))");
+  const std::string days_where = b.where();
+  // The months: the same dimensions, then the month range (placeholders go on).
+  builder::conditions months(b);
+  dimension_filters(months, f);
+  auto month_of = [&](std::int64_t ms) { return d == dialect::sqlite ? utc_day(ms).substr(0, 7) : utc_day(ms); };
+  if (f.from_ms) months.where("month >= " + b.bind(month_of(m1)) + date);
+  if (f.to_ms) months.where("month < " + b.bind(month_of(m2)) + date);
+  b.q().text = head + sums_of_sums(d) + " FROM (SELECT " + sum_columns + " FROM spend_daily" + days_where +
+               " UNION ALL SELECT " + sum_columns + " FROM spend_monthly" + months.text() + ") AS sums" + tail;
   return std::move(b.q());
 }
 
