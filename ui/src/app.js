@@ -306,40 +306,27 @@ function buckets(range) {
   return out;
 }
 
-// Rows {bucket, split, requests, cost_usd} over time, split by `dim`. Uses the
-// report's split_by; a gateway without it (400) is asked once per value instead
-// (by day: such a gateway has no group_by=hour either).
+// Rows {group: bucket, split, requests, cost_usd, …} over time, split by `dim`:
+// one report, split_by doing the stacking on the gateway.
 async function splitSeries(range, dim) {
-  try {
-    const r = await api('/spend/report' + query({ ...range.params, group_by: range.unit, split_by: dim }));
-    return { unit: range.unit, exact: true, rows: r.rows.map((x) => ({ bucket: x.group, split: x.split, requests: x.requests, cost_usd: x.cost_usd })) };
-  } catch (err) {
-    if (!(err instanceof ApiError) || err.status !== 400) throw err;
-    const groups = await api('/spend/report' + query({ ...range.params, group_by: dim }));
-    const values = groups.rows.filter((g) => g.group).sort((a, b) => b.requests - a.requests).slice(0, 10).map((g) => g.group);
-    const rows = [];
-    for (const v of values) {
-      const r = await api('/spend/report' + query({ ...range.params, group_by: 'day', [dim]: v }));
-      for (const x of r.rows) rows.push({ bucket: x.group, split: v, requests: x.requests, cost_usd: x.cost_usd });
-    }
-    return { unit: 'day', exact: false, rows };
-  }
+  const r = await api('/spend/report' + query({ ...range.params, group_by: range.unit, split_by: dim }));
+  return r.rows;
 }
 
-function chartData(range, series, dim) {
-  const labels = buckets({ ...range, unit: series.unit });
-  for (const r of series.rows) if (!labels.includes(r.bucket)) labels.push(r.bucket);
+function chartData(range, rows, dim) {
+  const labels = buckets(range);
+  for (const r of rows) if (!labels.includes(r.group)) labels.push(r.group);
   labels.sort();
   const metric = $('chart-metric').value;
-  let splits = [...new Set(series.rows.map((r) => r.split || '(none)'))];
+  let splits = [...new Set(rows.map((r) => r.split || '(none)'))];
   if (dim === 'credential') splits.sort((a, b) => (CREDENTIALS.indexOf(a) + 99) % 99 - (CREDENTIALS.indexOf(b) + 99) % 99);
   else {
-    const total = (s) => series.rows.filter((r) => (r.split || '(none)') === s).reduce((t, r) => t + (r[metric] || 0), 0);
+    const total = (s) => rows.filter((r) => (r.split || '(none)') === s).reduce((t, r) => t + (r[metric] || 0), 0);
     splits.sort((a, b) => total(b) - total(a));
   }
   const datasets = splits.map((s, i) => {
     const data = labels.map(() => 0);
-    for (const r of series.rows) if ((r.split || '(none)') === s) data[labels.indexOf(r.bucket)] += r[metric] || 0;
+    for (const r of rows) if ((r.split || '(none)') === s) data[labels.indexOf(r.group)] += r[metric] || 0;
     const color = dim === 'credential' ? CREDENTIAL_COLORS[s] || PALETTE[i % PALETTE.length] : PALETTE[i % PALETTE.length];
     const label = dim === 'credential' && s === 'server' ? 'server (organisation)' : s;
     return { label, data, backgroundColor: color, borderWidth: 0, stack: 'all' };
@@ -377,16 +364,7 @@ function drawChart(canvasId, data, metric) {
 function drawCharts(all) {
   const metric = $('chart-metric').value;
   for (const [dim, canvasId] of [['credential', 'chart-credential'], ['model', 'chart-model']]) {
-    const s = all[dim];
-    const note = $(`${canvasId}-note`);
-    if (s instanceof Error) {
-      note.textContent = describe(s);
-      note.hidden = false;
-      continue;
-    }
-    drawChart(canvasId, chartData(all.range, s, dim), metric);
-    note.hidden = s.exact && s.unit === all.range.unit;
-    note.textContent = s.exact ? '' : 'This gateway cannot split reports in one call; shown by day, top 10 only.';
+    drawChart(canvasId, chartData(all.range, all[dim], dim), metric);
   }
 }
 
@@ -394,14 +372,10 @@ function topTable(tableId, nameTitle, rows, nameOf) {
   const table = $(tableId);
   const head = h('thead', {}, h('tr', {}, h('th', { scope: 'col', text: nameTitle }), h('th', { scope: 'col', class: 'num', text: 'Requests' }), h('th', { scope: 'col', class: 'num', text: 'Cost (USD)' }), h('th', { scope: 'col', class: 'num', text: 'Tokens in / out', title: 'input tokens / output tokens' })));
   const body = h('tbody');
-  if (rows instanceof Error) {
-    body.append(h('tr', {}, h('td', { colspan: 4, class: 'empty', text: describe(rows) })));
-  } else {
-    const top = [...rows].sort((a, b) => (b.cost_usd || 0) - (a.cost_usd || 0) || b.requests - a.requests).slice(0, 10);
-    if (!top.length) body.append(h('tr', {}, h('td', { colspan: 4, class: 'empty', text: 'No requests in this range.' })));
-    for (const r of top) {
-      body.append(h('tr', {}, h('td', {}, nameOf(r.group)), h('td', { class: 'num', text: fmtInt(r.requests) }), h('td', { class: 'num', text: fmtUsd(r.cost_usd) }), h('td', { class: 'num', text: `${fmtInt(r.input_tokens)} / ${fmtInt(r.output_tokens)}` })));
-    }
+  const top = [...rows].sort((a, b) => (b.cost_usd || 0) - (a.cost_usd || 0) || b.requests - a.requests).slice(0, 10);
+  if (!top.length) body.append(h('tr', {}, h('td', { colspan: 4, class: 'empty', text: 'No requests in this range.' })));
+  for (const r of top) {
+    body.append(h('tr', {}, h('td', {}, nameOf(r.group)), h('td', { class: 'num', text: fmtInt(r.requests) }), h('td', { class: 'num', text: fmtUsd(r.cost_usd) }), h('td', { class: 'num', text: `${fmtInt(r.input_tokens)} / ${fmtInt(r.output_tokens)}` })));
   }
   table.replaceChildren(head, body);
 }
@@ -428,17 +402,17 @@ async function loadOverview() {
   totals.setAttribute('aria-busy', 'true');
   $('range-label').textContent = `${fmtTime(isoSeconds(range.start))} to ${range.params.end_date ? fmtTime(isoSeconds(range.end)) : 'now'} (UTC), by ${range.unit}`;
   showError('overview-error', '');
-  const settle = (p) => p.then((v) => v, (e) => e);
+  const report = (groupBy) => api('/spend/report' + query({ ...range.params, group_by: groupBy }));
   try {
-    const [report, byUser, byClient, byCredential, byModel] = await Promise.all([
-      api('/spend/report' + query({ ...range.params, group_by: 'key' })),
-      settle(api('/spend/report' + query({ ...range.params, group_by: 'end_user' }))),
-      settle(api('/spend/report' + query({ ...range.params, group_by: 'client' }))),
-      settle(splitSeries(range, 'credential')),
-      settle(splitSeries(range, 'model')),
+    const [byKey, byUser, byClient, byCredential, byModel] = await Promise.all([
+      report('key'),
+      report('end_user'),
+      report('client'),
+      splitSeries(range, 'credential'),
+      splitSeries(range, 'model'),
     ]);
     if (gen !== overviewGeneration) return;
-    const t = report.totals;
+    const t = byKey.totals;
     setStat('total-requests', t.requests, fmtInt(t.requests));
     setStat('total-cost', t.cost_usd, fmtUsd(t.cost_usd));
     setStat('total-input', t.input_tokens, fmtInt(t.input_tokens));
@@ -455,9 +429,9 @@ async function loadOverview() {
       return k && k.key_alias ? h('span', { title: id }, k.key_alias) : h('code', { text: id || '(none)' });
     };
     const plain = (v) => (v ? v : h('span', { class: 'muted', text: '(none)' }));
-    topTable('top-keys', 'Key', report.rows, keyName);
-    topTable('top-end-users', 'End user', byUser instanceof Error ? byUser : byUser.rows, plain);
-    topTable('top-clients', 'Client', byClient instanceof Error ? byClient : byClient.rows, plain);
+    topTable('top-keys', 'Key', byKey.rows, keyName);
+    topTable('top-end-users', 'End user', byUser.rows, plain);
+    topTable('top-clients', 'Client', byClient.rows, plain);
   } catch (err) {
     if (gen !== overviewGeneration || handleAuthLoss(err)) return;
     showError('overview-error', describe(err));
@@ -484,18 +458,6 @@ async function loadKeys() {
       all.push(...r.keys);
       if (!r.has_more) break;
     }
-    // Gateways that do not report spend in /key/list yet: ask /key/info for keys with a budget.
-    await Promise.all(
-      all.filter((k) => k.max_budget !== null && k.max_budget !== undefined && k.spend === undefined).map(async (k) => {
-        try {
-          const info = await api('/key/info' + query({ key_id: k.key_id }));
-          k.spend = info.info.spend;
-          k.budget_reset_at = info.info.budget_reset_at;
-        } catch {
-          /* shown as unknown */
-        }
-      }),
-    );
     state.keys = new Map(all.map((k) => [k.key_id, k]));
     renderKeys();
     fillKeyFilter();
@@ -514,18 +476,17 @@ function limitsText(k) {
   return parts.length ? parts.join(' · ') : 'none';
 }
 
+// /key/list gives every record its spend this period and the next reset.
 function budgetCell(k) {
   const td = h('td', { class: 'budget' });
-  const spent = typeof k.spend === 'number' ? k.spend : null;
   if (k.max_budget === null || k.max_budget === undefined) {
-    td.append(h('span', { class: 'muted', text: 'no budget' }));
-    if (spent !== null) td.append(h('small', { text: `${fmtUsd(spent)} spent` }));
+    td.append(h('span', { class: 'muted', text: 'no budget' }), h('small', { text: `${fmtUsd(k.spend)} spent` }));
     return td;
   }
-  const label = `${spent === null ? 'unknown' : fmtUsd(spent)} of ${fmtUsd(k.max_budget)}`;
-  td.append(h('meter', { min: 0, max: k.max_budget || 1, high: (k.max_budget || 1) * 0.8, optimum: 0, value: Math.min(spent || 0, k.max_budget || 1), 'aria-label': `Budget used: ${label}`, title: label }));
+  const label = `${fmtUsd(k.spend)} of ${fmtUsd(k.max_budget)}`;
+  td.append(h('meter', { min: 0, max: k.max_budget || 1, high: (k.max_budget || 1) * 0.8, optimum: 0, value: Math.min(k.spend, k.max_budget || 1), 'aria-label': `Budget used: ${label}`, title: label }));
   td.append(' ', label);
-  td.append(h('small', { text: k.budget_duration ? (k.budget_reset_at ? `resets ${fmtTime(k.budget_reset_at)} UTC` : `every ${k.budget_duration}`) : 'lifetime budget' }));
+  td.append(h('small', { text: k.budget_reset_at ? `resets ${fmtTime(k.budget_reset_at)} UTC` : 'lifetime budget' }));
   return td;
 }
 
@@ -727,13 +688,12 @@ $('new-key-done').addEventListener('click', () => {
 
 // ---------------------------------------------------------------- logs
 
+// Rows are paged with the API's cursors: `before` the oldest shown for Older,
+// `after` the newest shown for Live. A cursor is a strict position, so neither
+// can return a row already shown.
 const logs = {
   rows: [],
-  seen: new Set(),
-  nextBefore: null,
-  hasMore: false,
-  keyset: true, // the gateway pages with cursors (before/after); else page numbers
-  page: 1,
+  nextBefore: null, // the cursor of the next older page; null at the end
   generation: 0,
   live: false,
   timer: null,
@@ -804,13 +764,7 @@ function renderLogs(prepended) {
   if (prepended) body.prepend(...prepended.map(logRow));
   else body.replaceChildren(...logs.rows.map(logRow));
   $('logs-empty').hidden = logs.rows.length > 0;
-  $('logs-older').hidden = !logs.hasMore;
-}
-
-function absorb(data) {
-  logs.keyset = data.next_before !== undefined;
-  logs.hasMore = !!data.has_more;
-  if (logs.keyset) logs.nextBefore = data.next_before;
+  $('logs-older').hidden = !logs.nextBefore;
 }
 
 async function loadLogs(reset) {
@@ -824,15 +778,13 @@ async function loadLogs(reset) {
     const data = await api('/spend/logs' + query({ ...logs.filters, size: LOGS_PAGE_SIZE }));
     if (gen !== logs.generation) return;
     logs.rows = data.logs;
-    logs.seen = new Set(data.logs.map((r) => r.request_id));
-    logs.page = 1;
-    absorb(data);
+    logs.nextBefore = data.next_before;
     renderLogs();
   } catch (err) {
     if (gen !== logs.generation || handleAuthLoss(err)) return;
     logs.rows = [];
+    logs.nextBefore = null;
     renderLogs();
-    $('logs-older').hidden = true;
     showError('logs-error', describe(err));
   } finally {
     if (gen === logs.generation) $('logs-table').removeAttribute('aria-busy');
@@ -845,17 +797,12 @@ $('logs-older').addEventListener('click', async () => {
   const button = $('logs-older');
   button.disabled = true;
   try {
-    const params = logs.keyset && logs.nextBefore ? { before: logs.nextBefore } : { page: logs.page + 1 };
-    const data = await api('/spend/logs' + query({ ...logs.filters, ...params, size: LOGS_PAGE_SIZE }));
+    const data = await api('/spend/logs' + query({ ...logs.filters, before: logs.nextBefore, size: LOGS_PAGE_SIZE }));
     if (gen !== logs.generation) return;
-    if (!logs.keyset) logs.page += 1;
-    const fresh = data.logs.filter((r) => !logs.seen.has(r.request_id));
-    for (const r of fresh) logs.seen.add(r.request_id);
-    logs.rows.push(...fresh);
-    absorb(data);
-    const body = $('logs-table').tBodies[0];
-    body.append(...fresh.map(logRow));
-    $('logs-older').hidden = !logs.hasMore;
+    logs.rows.push(...data.logs);
+    logs.nextBefore = data.next_before;
+    $('logs-table').tBodies[0].append(...data.logs.map(logRow));
+    $('logs-older').hidden = !logs.nextBefore;
   } catch (err) {
     if (!handleAuthLoss(err)) showError('logs-error', describe(err));
   } finally {
@@ -882,21 +829,13 @@ async function pollLive() {
       await loadLogs(false);
       return;
     }
-    if (logs.keyset && newest.cursor) {
-      const data = await api('/spend/logs' + query({ ...logs.filters, after: newest.cursor, size: 100 }));
-      if (gen !== logs.generation) return;
-      if (data.has_more) {
-        await loadLogs(false); // more new rows than one answer holds: start again from the newest
-        return;
-      }
-      const fresh = data.logs.filter((r) => !logs.seen.has(r.request_id));
-      addFresh(fresh);
-    } else {
-      const data = await api('/spend/logs' + query({ ...logs.filters, size: LOGS_PAGE_SIZE }));
-      if (gen !== logs.generation) return;
-      const fresh = data.logs.filter((r) => !logs.seen.has(r.request_id) && r.started_at >= newest.started_at);
-      addFresh(fresh);
+    const data = await api('/spend/logs' + query({ ...logs.filters, after: newest.cursor, size: 100 }));
+    if (gen !== logs.generation) return;
+    if (data.has_more) {
+      await loadLogs(false); // more new rows than one answer holds: start again from the newest
+      return;
     }
+    addFresh(data.logs);
     $('live-status').textContent = `Updated ${new Date().toISOString().slice(11, 19)} UTC`;
   } catch (err) {
     if (handleAuthLoss(err)) return;
@@ -907,7 +846,6 @@ async function pollLive() {
 
 function addFresh(fresh) {
   if (!fresh.length) return;
-  for (const r of fresh) logs.seen.add(r.request_id);
   logs.rows.unshift(...fresh);
   renderLogs(fresh);
 }
