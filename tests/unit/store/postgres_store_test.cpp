@@ -12,6 +12,7 @@
 #include "store/copy_store.hpp"
 #include "store/store.hpp"
 #include "support/postgres_instance.hpp"
+#include "unit/store/spend_rows.hpp"
 #include "unit/store/temp_db_file.hpp"
 
 namespace passgate::store {
@@ -21,9 +22,7 @@ using policy::credential_label;
 
 void say(const std::string& what) { std::cout << "checks: " << what << std::endl; }
 
-constexpr std::int64_t day1 = 1'714'521'600'000;  // 2024-05-01T00:00:00Z in ms
-constexpr std::int64_t day2 = day1 + 86'400'000;
-constexpr std::int64_t day3 = day2 + 86'400'000;
+constexpr std::int64_t day3 = test_rows::day2 + 86'400'000;
 
 std::string fake_hash(int n) {
   std::string h = std::to_string(n);
@@ -79,60 +78,8 @@ void expect_same_key(const auth::key_record& a, const auth::key_record& b) {
   EXPECT_EQ(a.metadata_json, b.metadata_json);
 }
 
-usage::spend_record row(int n, std::int64_t at, std::string key, std::string model,
-                        std::string credential, int status) {
-  usage::spend_record r;
-  r.request_id = "req_" + std::to_string(n);
-  r.started_at_ms = at;
-  r.duration_ms = 100 * n;
-  r.key_id = std::move(key);
-  r.key_alias = r.key_id.empty() ? "" : "alias-" + r.key_id;
-  r.route = "anthropic";
-  r.path = "/v1/messages";
-  r.method = "POST";
-  r.status = status;
-  r.model = std::move(model);
-  r.credential = std::move(credential);
-  r.outcome = status == 200 ? "ok" : "upstream_error";
-  return r;
-}
-
-void set_tokens(usage::spend_record& r, std::optional<std::int64_t> in, std::optional<std::int64_t> out,
-                std::optional<std::int64_t> cache_creation, std::optional<std::int64_t> cache_read,
-                std::optional<double> cost) {
-  r.input_tokens = in;
-  r.output_tokens = out;
-  r.cache_creation_input_tokens = cache_creation;
-  r.cache_read_input_tokens = cache_read;
-  r.cost_usd = cost;
-}
-
-// The SQLite spend tests' six rows over two UTC days (req_3, req_5, req_6
-// unpriced), with text that needs quoting in an array literal in req_2.
-std::vector<usage::spend_record> sample_rows() {
-  std::vector<usage::spend_record> rows;
-  rows.push_back(row(1, day1 + 1000, "key_a", "claude-sonnet", "oauth", 200));
-  set_tokens(rows.back(), 100, 50, 10, 5, 0.01);
-  rows.back().ttfb_ms = 40;
-  rows.push_back(row(2, day1 + 2000, "key_a", "claude-haiku", "byok", 200));
-  set_tokens(rows.back(), 200, 20, std::nullopt, std::nullopt, 0.002);
-  rows.back().path = R"(/v1/{"odd", \path},NULL)";
-  rows.push_back(row(3, day1 + 3000, "key_b", "claude-sonnet", "server", 429));
-  rows.push_back(row(4, day2 + 1000, "key_b", "claude-sonnet", "server", 200));
-  set_tokens(rows.back(), 1000, 500, 0, 300, 0.5);
-  rows.push_back(row(5, day2 + 2000, "", "", "none", 401));
-  rows.push_back(row(6, day2 + 3000, "key_a", "mystery-model", "oauth", 200));
-  set_tokens(rows.back(), 10, 10, std::nullopt, std::nullopt, std::nullopt);
-  return rows;
-}
-
+using namespace test_rows;
 using names = std::vector<std::string>;
-
-names ids(const std::vector<usage::spend_record>& rows) {
-  names out;
-  for (const auto& r : rows) out.push_back(r.request_id);
-  return out;
-}
 
 void expect_same_report(const std::vector<spend_group_row>& a, const std::vector<spend_group_row>& b) {
   ASSERT_EQ(a.size(), b.size());
