@@ -107,10 +107,10 @@ ALTER TABLE keys ADD COLUMN budget_credentials TEXT NOT NULL
 )sql"},
     // Attribution: who and what made each request (end user, session, agent,
     // client), indexed for the console's filters; and spend summed per UTC day
-    // (and month), key, model, credential, end user and client, kept exact by a
-    // trigger on every inserted row (a row skipped as already stored fires nothing), so that
-    // reports over whole days read the sums instead of every request. Existing
-    // rows are summed once here.
+    // (and month), key, model, credential, end user and client, so that reports
+    // over whole days read the sums instead of every request. Existing rows are
+    // summed once here; insert_spend adds each batch's inserted rows (a row
+    // skipped as already stored adds nothing), one upsert per group of the batch.
     {5, R"sql(
 ALTER TABLE spend ADD COLUMN end_user TEXT NOT NULL DEFAULT '';
 ALTER TABLE spend ADD COLUMN session_id TEXT NOT NULL DEFAULT '';
@@ -163,34 +163,6 @@ INSERT INTO spend_monthly
          SUM(output_tokens), SUM(cache_creation_input_tokens), SUM(cache_read_input_tokens), TOTAL(cost_usd),
          SUM(unpriced_requests)
   FROM spend_daily GROUP BY 1, 2, 3, 4, 5, 6;
-CREATE TRIGGER spend_daily_on_insert AFTER INSERT ON spend BEGIN
-  INSERT INTO spend_daily VALUES (
-    strftime('%Y-%m-%d', NEW.started_at_ms / 1000, 'unixepoch'), NEW.key_id, NEW.model, NEW.credential,
-    NEW.end_user, NEW.client, 1, COALESCE(NEW.input_tokens, 0), COALESCE(NEW.output_tokens, 0),
-    COALESCE(NEW.cache_creation_input_tokens, 0), COALESCE(NEW.cache_read_input_tokens, 0),
-    COALESCE(NEW.cost_usd, 0), NEW.cost_usd IS NULL)
-  ON CONFLICT (day, key_id, model, credential, end_user, client) DO UPDATE SET
-    requests = requests + 1,
-    input_tokens = input_tokens + excluded.input_tokens,
-    output_tokens = output_tokens + excluded.output_tokens,
-    cache_creation_input_tokens = cache_creation_input_tokens + excluded.cache_creation_input_tokens,
-    cache_read_input_tokens = cache_read_input_tokens + excluded.cache_read_input_tokens,
-    cost_usd = cost_usd + excluded.cost_usd,
-    unpriced_requests = unpriced_requests + excluded.unpriced_requests;
-  INSERT INTO spend_monthly VALUES (
-    strftime('%Y-%m', NEW.started_at_ms / 1000, 'unixepoch'), NEW.key_id, NEW.model, NEW.credential,
-    NEW.end_user, NEW.client, 1, COALESCE(NEW.input_tokens, 0), COALESCE(NEW.output_tokens, 0),
-    COALESCE(NEW.cache_creation_input_tokens, 0), COALESCE(NEW.cache_read_input_tokens, 0),
-    COALESCE(NEW.cost_usd, 0), NEW.cost_usd IS NULL)
-  ON CONFLICT (month, key_id, model, credential, end_user, client) DO UPDATE SET
-    requests = requests + 1,
-    input_tokens = input_tokens + excluded.input_tokens,
-    output_tokens = output_tokens + excluded.output_tokens,
-    cache_creation_input_tokens = cache_creation_input_tokens + excluded.cache_creation_input_tokens,
-    cache_read_input_tokens = cache_read_input_tokens + excluded.cache_read_input_tokens,
-    cost_usd = cost_usd + excluded.cost_usd,
-    unpriced_requests = unpriced_requests + excluded.unpriced_requests;
-END;
 )sql"},
 };
 

@@ -138,6 +138,51 @@ usage::spend_record read_spend(const statement_use& s) {
   return r;
 }
 
+// The daily and monthly sums' upsert: ?1 the day or month, then the dimensions
+// and the sums to add.
+std::string upsert_sums_sql(const char* table, const char* period) {
+  return std::string("INSERT INTO ") + table + " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) "
+         "ON CONFLICT (" + period + ", key_id, model, credential, end_user, client) DO UPDATE SET "
+         "requests = requests + ?7, input_tokens = input_tokens + ?8, output_tokens = output_tokens + ?9, "
+         "cache_creation_input_tokens = cache_creation_input_tokens + ?10, "
+         "cache_read_input_tokens = cache_read_input_tokens + ?11, cost_usd = cost_usd + ?12, "
+         "unpriced_requests = unpriced_requests + ?13";
+}
+const std::string upsert_daily_sql = upsert_sums_sql("spend_daily", "day");
+const std::string upsert_monthly_sql = upsert_sums_sql("spend_monthly", "month");
+
+// A batch's inserted rows summed per UTC day and dimensions. A batch holds a
+// few groups (most rows share a key and a day), so a linear search over views
+// into the rows beats any map.
+struct batch_sums {
+  struct group {
+    std::int64_t day;  // days since 1970-01-01
+    std::string_view key_id, model, credential, end_user, client;
+    std::int64_t requests = 0, input = 0, output = 0, cache_creation = 0, cache_read = 0, unpriced = 0;
+    double cost = 0;
+  };
+  std::vector<group> groups;
+
+  void add(const usage::spend_record& r) {
+    const std::int64_t day = r.started_at_ms >= 0 ? r.started_at_ms / 86'400'000 : (r.started_at_ms + 1) / 86'400'000 - 1;
+    group* g = nullptr;
+    for (auto& x : groups)
+      if (x.day == day && x.key_id == r.key_id && x.model == r.model && x.credential == r.credential &&
+          x.end_user == r.end_user && x.client == r.client) {
+        g = &x;
+        break;
+      }
+    if (!g) g = &groups.emplace_back(group{day, r.key_id, r.model, r.credential, r.end_user, r.client});
+    ++g->requests;
+    g->input += r.input_tokens.value_or(0);
+    g->output += r.output_tokens.value_or(0);
+    g->cache_creation += r.cache_creation_input_tokens.value_or(0);
+    g->cache_read += r.cache_read_input_tokens.value_or(0);
+    if (r.cost_usd) g->cost += *r.cost_usd;
+    else ++g->unpriced;
+  }
+};
+
 // Binds a built query's values (spend_query.hpp), strings borrowed from it.
 void bind_all(const statement_use& s, const sql::query& q) {
   for (std::size_t i = 0; i < q.params.size(); ++i) {
@@ -225,6 +270,7 @@ class sqlite_store final : public store {
     // One statement for the batch; strings are bound from `rows` without a copy
     // (the statement is reset, its bindings cleared, before rows can go).
     auto s = stmts_->use(insert_spend_sql);
+    batch_sums sums;
     for (const auto& r : rows) {
       s->bind_text_borrowed(1, r.request_id);
       s->bind_int64(2, r.started_at_ms);
@@ -249,8 +295,10 @@ class sqlite_store final : public store {
       s->bind_text_borrowed(21, r.agent_id);
       s->bind_text_borrowed(22, r.client);
       s->step();
+      if (s->changes() > 0) sums.add(r);  // 0: its request_id was stored already
       s->rewind();
     }
+    add_sums(sums);
     tx.commit();
   }
 
@@ -330,6 +378,33 @@ class sqlite_store final : public store {
   std::string describe() const override { return "sqlite " + path_; }
 
  private:
+  // The batch's sums into the daily and the monthly table, in the batch's
+  // transaction.
+  void add_sums(const batch_sums& sums) {
+    for (const char* which : {"day", "month"}) {
+      auto u = stmts_->use(which[0] == 'd' ? upsert_daily_sql : upsert_monthly_sql);
+      for (const auto& g : sums.groups) {
+        std::string period = sql::utc_day(g.day * 86'400'000);
+        if (which[0] == 'm') period.resize(7);  // "YYYY-MM"
+        u->bind_text(1, period);
+        u->bind_text_borrowed(2, g.key_id);
+        u->bind_text_borrowed(3, g.model);
+        u->bind_text_borrowed(4, g.credential);
+        u->bind_text_borrowed(5, g.end_user);
+        u->bind_text_borrowed(6, g.client);
+        u->bind_int64(7, g.requests);
+        u->bind_int64(8, g.input);
+        u->bind_int64(9, g.output);
+        u->bind_int64(10, g.cache_creation);
+        u->bind_int64(11, g.cache_read);
+        u->bind_double(12, g.cost);
+        u->bind_int64(13, g.unpriced);
+        u->step();
+        u->rewind();
+      }
+    }
+  }
+
   // A new connection to path_ and its statement cache; the old ones, if any, go
   // only when the new one is ready.
   void open() {
