@@ -68,8 +68,10 @@ CREATE TABLE spend (
 );
 CREATE INDEX spend_by_time ON spend (started_at_ms);
 CREATE INDEX spend_by_key ON spend (key_id, started_at_ms);
-CREATE INDEX spend_by_end_user ON spend (end_user, started_at_ms);
-CREATE INDEX spend_by_session ON spend (session_id, started_at_ms);
+-- Partial: a row that names no end user or session (most non-Claude Code
+-- traffic) costs no insert into these; queries name the index's condition.
+CREATE INDEX spend_by_end_user ON spend (end_user, started_at_ms) WHERE end_user <> '';
+CREATE INDEX spend_by_session ON spend (session_id, started_at_ms) WHERE session_id <> '';
 )sql"},
     // A counter bumped on every key change, so that a key cache in any process can
     // tell with one cheap SELECT whether its snapshot is stale; and a notification,

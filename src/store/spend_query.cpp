@@ -80,13 +80,16 @@ void dimension_filters(Conditions& b, const spend_filter& f) {
   if (f.key_id) b.where("key_id = " + b.bind(*f.key_id));
   if (f.model) b.where("model = " + b.bind(*f.model));
   if (f.credential) b.where("credential = " + b.bind(*f.credential));
-  if (f.end_user) b.where("end_user = " + b.bind(*f.end_user));
+  // "<> ''" written out: it is the condition of the partial index on the rows
+  // (the planner cannot see it in a bound value), and true of any non-empty one.
+  if (f.end_user) b.where("end_user = " + b.bind(*f.end_user) + (f.end_user->empty() ? "" : " AND end_user <> ''"));
   if (f.client) b.where("client = " + b.bind(*f.client));
 }
 
 void row_filters(builder& b, const spend_filter& f) {
   dimension_filters(b, f);
-  if (f.session_id) b.where("session_id = " + b.bind(*f.session_id));
+  if (f.session_id)
+    b.where("session_id = " + b.bind(*f.session_id) + (f.session_id->empty() ? "" : " AND session_id <> ''"));
   if (f.status) b.where("status = " + b.bind(std::int64_t(*f.status)));
   if (f.outcome) b.where("outcome = " + b.bind(*f.outcome));
   if (f.from_ms) b.where("started_at_ms >= " + b.bind(*f.from_ms));

@@ -116,8 +116,10 @@ ALTER TABLE spend ADD COLUMN end_user TEXT NOT NULL DEFAULT '';
 ALTER TABLE spend ADD COLUMN session_id TEXT NOT NULL DEFAULT '';
 ALTER TABLE spend ADD COLUMN agent_id TEXT NOT NULL DEFAULT '';
 ALTER TABLE spend ADD COLUMN client TEXT NOT NULL DEFAULT '';
-CREATE INDEX spend_by_end_user ON spend (end_user, started_at_ms);
-CREATE INDEX spend_by_session ON spend (session_id, started_at_ms);
+-- Partial: a row that names no end user or session (most non-Claude Code
+-- traffic) costs no insert into these; queries name the index's condition.
+CREATE INDEX spend_by_end_user ON spend (end_user, started_at_ms) WHERE end_user <> '';
+CREATE INDEX spend_by_session ON spend (session_id, started_at_ms) WHERE session_id <> '';
 CREATE TABLE spend_daily (
   day                         TEXT NOT NULL,
   key_id                      TEXT NOT NULL,
