@@ -201,10 +201,10 @@ std::string gateway_runtime::metrics_text() const {
        {"passgate_spend_rows_spooled_total", "Spend rows moved to the spool while the store failed.", "counter",
         [spend] { return double(spend->spooled()); }},
        {"passgate_shared_limit_errors_total", "Round trips to the shared limits store (Redis) that failed or timed out.",
-        "counter", [this] { return double(parts_->limiter->shared_errors()); }},
+        "counter", [this] { return parts_->limiter ? double(parts_->limiter->shared_errors()) : 0.0; }},
        {"passgate_shared_limits_degraded",
         "1 while the shared limits store is unreachable (limits counted locally or refused, per limits.on_shared_error).",
-        "gauge", [this] { return parts_->limiter->shared_degraded() ? 1.0 : 0.0; }},
+        "gauge", [this] { return parts_->limiter && parts_->limiter->shared_degraded() ? 1.0 : 0.0; }},
        {"passgate_store_errors_total",
         "Failed store operations: spend writes, key cache reloads and admin calls (locked, read-only, full, gone...).",
         "counter", [this, spend] {
@@ -214,6 +214,10 @@ std::string gateway_runtime::metrics_text() const {
 
 void gateway_runtime::shutdown() {
   if (parts_->blocking) parts_->blocking->join();
+  // The limiter's thread may still answer an admission; it must stop while the
+  // server's executors it posts to are alive (serve() calls this before they go).
+  gw.limiter = nullptr;
+  parts_->limiter.reset();
   if (parts_->spend) {
     parts_->spend->stop();  // writes every queued row, retrying a failing store for store.drain_timeout_s
     if (auto lost = parts_->spend->dropped())

@@ -133,6 +133,18 @@ redis_connection::redis_connection(const redis_target& target, std::chrono::mill
   tv.tv_usec = (timeout.count() % 1000) * 1000;
   c_ = redisConnectWithTimeout(target.host.c_str(), target.port, tv);
   if (!c_) throw redis_error("out of memory for a Redis connection");
+  // A throw below leaves the constructor without the destructor: free the
+  // context (and its socket) on the way out, or every failed attempt leaks one.
+  struct free_on_throw {
+    redisContext*& c;
+    bool armed = true;
+    ~free_on_throw() {
+      if (armed && c) {
+        redisFree(c);
+        c = nullptr;
+      }
+    }
+  } guard{c_};
   if (c_->err) fail(c_->errstr);
   // The connect timeout does not bound reads and writes: set it for them too,
   // so a server that hangs fails a round trip instead of stalling the thread.
@@ -146,6 +158,7 @@ redis_connection::redis_connection(const redis_target& target, std::chrono::mill
     auto r = call({"SELECT", std::to_string(target.db)});
     if (r.is_error()) fail("SELECT " + std::to_string(target.db) + " refused: " + r.str);
   }
+  guard.armed = false;
 }
 
 redis_connection::~redis_connection() {

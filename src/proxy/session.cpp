@@ -425,7 +425,7 @@ void session::finish(int status, std::string_view how) {
 // the moment it has read this answer must find the slot free (after the write
 // would race it). finish() calls it too, for every other ending.
 void session::release_parallel_slot() {
-  if (!rq_.limited_key || !rq_.admission.holds_parallel) return;
+  if (!rq_.limited_key || !rq_.admission.holds_parallel || !w_.gw.limiter) return;
   w_.gw.limiter->release_parallel(*rq_.limited_key, rq_.admission);
   rq_.admission.holds_parallel = false;
 }
@@ -433,7 +433,7 @@ void session::release_parallel_slot() {
 // The parallel slot goes back, and what the answer used is charged: tokens
 // toward tpm, cost toward the budget. Runs for every way a request ends.
 void session::settle_limits(std::int64_t now_ms) {
-  if (!rq_.limited_key) return;
+  if (!rq_.limited_key || !w_.gw.limiter) return;
   release_parallel_slot();
   auto key = std::move(rq_.limited_key);
   auto& lim = *w_.gw.limiter;

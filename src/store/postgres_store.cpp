@@ -109,7 +109,9 @@ std::string upsert_sums(const std::string& table, const std::string& period_colu
          " COALESCE(sum(input_tokens), 0), COALESCE(sum(output_tokens), 0),"
          " COALESCE(sum(cache_creation_input_tokens), 0), COALESCE(sum(cache_read_input_tokens), 0),"
          " COALESCE(sum(cost_usd), 0), count(*) FILTER (WHERE cost_usd IS NULL)"
-         " FROM ins GROUP BY 1, 2, 3, 4, 5, 6"
+         // In one order on every instance: two batches upserting the same groups
+         // then lock them alike and cannot deadlock.
+         " FROM ins GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 2, 3, 4, 5, 6"
          " ON CONFLICT (" + period_column + ", key_id, model, credential, end_user, client) DO UPDATE SET"
          " requests = d.requests + EXCLUDED.requests,"
          " input_tokens = d.input_tokens + EXCLUDED.input_tokens,"

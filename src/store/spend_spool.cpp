@@ -167,6 +167,11 @@ spend_spool::spend_spool(fs::path dir, std::uint64_t max_bytes) : dir_(std::move
       fs::remove(e.path(), ec);
       continue;
     }
+    if (e.path().extension() == ".bad") {  // set aside earlier: never reuse its number
+      auto seq = sequence_of(e.path().parent_path() / e.path().stem());
+      next_seq_ = std::max(next_seq_, seq + 1);
+      continue;
+    }
     if (auto seq = sequence_of(e.path())) found.emplace_back(seq, e.path());
   }
   if (ec) throw std::runtime_error("spend spool " + dir_.string() + ": cannot list it: " + ec.message());
@@ -176,7 +181,7 @@ spend_spool::spend_spool(fs::path dir, std::uint64_t max_bytes) : dir_(std::move
     rows_ += f.rows;
     bytes_ += f.bytes;
     files_.push_back(std::move(f));
-    next_seq_ = seq + 1;
+    next_seq_ = std::max(next_seq_, seq + 1);
   }
   if (!files_.empty())
     spdlog::info("spend spool {}: {} row(s) in {} file(s) from an earlier run; they are written first", dir_.string(),
@@ -239,6 +244,7 @@ bool spend_spool::load_oldest() {
                   line_no, e.what(), bad.string(), f.rows);
     rows_ -= f.rows;
     bytes_ -= f.bytes;
+    set_aside_ += f.rows;
     files_.pop_front();
     loaded_.clear();
     return false;

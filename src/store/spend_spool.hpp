@@ -25,6 +25,7 @@
 #include <filesystem>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "usage/spend_record.hpp"
@@ -52,6 +53,10 @@ class spend_spool {
   // file once all of its rows are gone).
   void consume(std::size_t n);
 
+  // Rows of files set aside as damaged since the last call (they will not be
+  // written: the writer counts them lost).
+  std::uint64_t take_set_aside() { return std::exchange(set_aside_, 0); }
+
   bool empty() const { return rows_.load(std::memory_order_relaxed) == 0; }
   std::uint64_t rows() const { return rows_.load(std::memory_order_relaxed); }
   std::uint64_t bytes() const { return bytes_.load(std::memory_order_relaxed); }
@@ -73,6 +78,7 @@ class spend_spool {
   std::vector<usage::spend_record> loaded_;     // rows of files_.front(), when loaded
   std::size_t loaded_pos_ = 0;                  // rows of it already consumed
   bool have_loaded_ = false;
+  std::uint64_t set_aside_ = 0;
   std::atomic<std::uint64_t> rows_{0}, bytes_{0};
 };
 

@@ -107,27 +107,33 @@ void spend_writer::count_lost(std::size_t rows) {
 
 bool spend_writer::spill(std::vector<usage::spend_record>& batch, std::size_t& batch_bytes, bool batch_from_queue) {
   if (!spool_) return false;
-  // The rows leave the queue only once they are on disk: a refused spill keeps
-  // them queued, in order.
+  // The queue is taken whole under the lock (a swap: push() waits for nothing
+  // more) and written without it; a refused spill puts it back in front of
+  // whatever was pushed meanwhile, in order.
+  std::deque<std::pair<usage::spend_record, std::size_t>> taken;
+  {
+    std::lock_guard lock(mu_);
+    taken.swap(queue_);
+  }
   std::vector<usage::spend_record> rows;
   std::size_t bytes = 0;
-  std::size_t from_queue = 0;
-  {
-    std::lock_guard lock(mu_);
-    rows.reserve((batch_from_queue ? batch.size() : 0) + queue_.size());
-    if (batch_from_queue) rows.insert(rows.end(), batch.begin(), batch.end());
-    for (const auto& [row, size] : queue_) {
-      rows.push_back(row);
-      bytes += size;
-    }
-    from_queue = queue_.size();
+  rows.reserve((batch_from_queue ? batch.size() : 0) + taken.size());
+  if (batch_from_queue)
+    for (auto& r : batch) rows.push_back(std::move(r));
+  for (auto& [row, size] : taken) {
+    rows.push_back(std::move(row));
+    bytes += size;
   }
   if (rows.empty()) return true;
-  if (!spool_->append(rows)) return false;
-  {
+  if (!spool_->append(rows)) {
+    // Back as they were: the batch's rows to the batch, the rest to the queue.
+    std::size_t i = 0;
+    if (batch_from_queue)
+      for (auto& r : batch) r = std::move(rows[i++]);
+    for (auto& [row, size] : taken) row = std::move(rows[i++]);
     std::lock_guard lock(mu_);
-    // Rows pushed meanwhile stay: they were not written to the spool.
-    queue_.erase(queue_.begin(), queue_.begin() + std::ptrdiff_t(from_queue));
+    queue_.insert(queue_.begin(), std::make_move_iterator(taken.begin()), std::make_move_iterator(taken.end()));
+    return false;
   }
   if (batch_from_queue) {
     bytes += batch_bytes;
@@ -136,8 +142,8 @@ bool spend_writer::spill(std::vector<usage::spend_record>& batch, std::size_t& b
   }
   forget(rows.size(), bytes);
   spooled_.fetch_add(rows.size(), std::memory_order_relaxed);
-  spdlog::warn("spend writer: {} row(s) moved to the spool {} while the store fails ({} row(s) there now)", rows.size(),
-               spool_->dir().string(), spool_->rows());
+  spdlog::warn("spend writer: {} row(s) moved to the spool {} while the store fails or catches up ({} row(s) there now)",
+               rows.size(), spool_->dir().string(), spool_->rows());
   return true;
 }
 
@@ -182,10 +188,15 @@ void spend_writer::run() {
       // The spool holds older rows than the queue: they go first.
       from_spool = true;
       batch_bytes = 0;
-      if (spool_->peek(batch, opts_.batch) == 0) continue;
+      const auto peeked = spool_->peek(batch, opts_.batch);
+      if (auto aside = spool_->take_set_aside()) count_lost(aside);  // a damaged file: its rows will not come
+      if (peeked == 0) continue;
     }
 
-    if (give_up_at && clock::now() >= *give_up_at && (pause.count() > 0 || from_spool)) {
+    // Past the drain's deadline: what is left goes to the spool (failing, slow
+    // or still replaying: a stop must not outlast drain_timeout by much), or,
+    // without one, is given up only while the store fails.
+    if (give_up_at && clock::now() >= *give_up_at && (pause.count() > 0 || from_spool || spool_)) {
       // Stopping, and the store still fails (or the spool is too long to replay
       // in time): what is in memory goes to the spool, for the next start.
       if (spill(batch, batch_bytes, !from_spool)) {
@@ -234,8 +245,18 @@ void spend_writer::run() {
       continue;
     }
     written_.fetch_add(batch.size(), std::memory_order_relaxed);
-    if (from_spool) spool_->consume(batch.size());
-    else forget(batch.size(), batch_bytes);
+    if (from_spool) {
+      spool_->consume(batch.size());
+      // A long replay must not leave the queue to overflow: behind the spool's
+      // rows it goes, in order, once it is half full.
+      if (bytes_.load(std::memory_order_relaxed) >= opts_.max_queue_bytes / 2) {
+        std::vector<usage::spend_record> none;
+        std::size_t none_bytes = 0;
+        spill(none, none_bytes, false);
+      }
+    } else {
+      forget(batch.size(), batch_bytes);
+    }
     if (pause.count() > 0)
       spdlog::info("spend writer: store writable again after {} retries, {} row(s) written, {} still queued",
                    episode_retries, batch.size(), rows_.load(std::memory_order_relaxed) + (spool_ ? spool_->rows() : 0));

@@ -54,7 +54,9 @@ bool parse_legacy(std::string_view id, user_id_parts& out) {
   const auto hash = id.substr(user.size(), a - user.size());
   const auto acct = id.substr(a + account.size(), s - a - account.size());
   const auto sess = id.substr(s + session.size());
-  if (!is_hex(hash) || (!acct.empty() && !is_uuid(acct)) || !is_uuid(sess)) return false;
+  // Claude Code's hash is 64 hex digits; a longer one is not that form (and
+  // would be an unbounded field): kept as an opaque id, capped.
+  if (hash.size() > 128 || !is_hex(hash) || (!acct.empty() && !is_uuid(acct)) || !is_uuid(sess)) return false;
   out.end_user = std::string(acct.empty() ? hash : acct);
   out.session_id = std::string(sess);
   return true;

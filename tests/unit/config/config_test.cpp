@@ -721,7 +721,10 @@ TEST(config_fleet, redact_url_hides_every_password_form) {
   EXPECT_EQ(redact_url("host=h password='p w' dbname=d"), "host=h password=*** dbname=d");
   EXPECT_EQ(redact_url("postgresql://u@h/db"), "postgresql://u@h/db");
   EXPECT_EQ(redact_url("/var/lib/passgate.db"), "/var/lib/passgate.db");
-  EXPECT_EQ(redact_url("postgresql://u:p@h/db with @ later"), "postgresql://u:***@h/db with @ later");
+  EXPECT_EQ(redact_url("redis://:ab/cd@host:6379"), "redis://:***@host:6379");
+  EXPECT_EQ(redact_url("host=h password = pw dbname=d"), "host=h password = *** dbname=d");
+  EXPECT_EQ(redact_url(R"(host=h password='it\'s secret' dbname=d)"), "host=h password=*** dbname=d");
+  EXPECT_EQ(redact_url("host=h passwordless=1"), "host=h passwordless=1");
 }
 
 // ---- the shipped examples -----------------------------------------------------------------------

@@ -451,6 +451,8 @@ TEST(spend_spool, a_damaged_file_is_set_aside_and_the_rest_replayed) {
   ASSERT_EQ(sp.peek(got, 10), 1u);
   EXPECT_EQ(got[0].request_id, row(3).request_id);
   EXPECT_EQ(dir.files(".bad"), 1u);
+  EXPECT_EQ(sp.take_set_aside(), 3u) << "the damaged file's rows are reported, for the writer to count as lost";
+  EXPECT_EQ(sp.take_set_aside(), 0u);
   sp.consume(1);
   EXPECT_TRUE(sp.empty());
   say("a row read back equals the row written, field by field (attribution too, and bytes that are not UTF-8)");

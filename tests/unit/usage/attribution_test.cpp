@@ -56,6 +56,10 @@ TEST(attribution, other_ids_are_kept_as_they_are_capped_and_clean) {
     EXPECT_EQ(q.end_user, id);
     EXPECT_EQ(q.session_id, "");
   }
+  say("a legacy-shaped id with a 4,000-digit hash is not that form: an opaque id, capped at 256 bytes");
+  auto huge = parse_user_id("user_" + std::string(4000, 'a') + "_account__session_" + session);
+  EXPECT_EQ(huge.end_user.size(), max_field_bytes);
+  EXPECT_EQ(huge.session_id, "");
   say("over 256 bytes: cut to 256; control bytes and broken UTF-8 become '?'; valid UTF-8 stays");
   EXPECT_EQ(parse_user_id(std::string(1000, 'a')).end_user.size(), max_field_bytes);
   EXPECT_EQ(parse_user_id(std::string("a\x1b[31mb\n\xff", 9)).end_user, "a?[31mb??");
