@@ -237,6 +237,9 @@ void connection::check(const result& r, std::string_view what) const {
   // No SQLSTATE: the failure was on our side of the wire (connection lost).
   if (state.empty() || is_unavailable_sqlstate(state) || PQstatus(conn_.get()) != CONNECTION_OK)
     throw unavailable(msg);
+  // Class 22 (data exception) and 54 (program limit: an index entry too large):
+  // the values are at fault, not the server.
+  if (state.starts_with("22") || state.starts_with("54")) throw rejected(msg);
   throw std::runtime_error(msg);
 }
 

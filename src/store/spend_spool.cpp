@@ -221,6 +221,17 @@ bool spend_spool::append(std::span<const usage::spend_record> rows) {
   return true;
 }
 
+bool spend_spool::append_rejected(std::span<const usage::spend_record> rows) {
+  std::string data;
+  for (const auto& r : rows) data += to_line(r);
+  char name[64];
+  std::snprintf(name, sizeof name, "rejected-%012llu.jsonl", static_cast<unsigned long long>(next_seq_++));
+  const fs::path path = dir_ / name;
+  if (!write_synced(path, data)) return false;
+  sync_dir(dir_);
+  return true;
+}
+
 bool spend_spool::load_oldest() {
   const auto& f = files_.front();
   loaded_.clear();

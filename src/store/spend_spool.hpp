@@ -45,6 +45,11 @@ class spend_spool {
   // not fit in max_bytes or the disk refuses them.
   bool append(std::span<const usage::spend_record> rows);
 
+  // Rows the store refused for what they hold: written to `rejected-<n>.jsonl`,
+  // kept for a person and never replayed. Not bounded by max_bytes beyond it
+  // (they are few); false when the disk refuses.
+  bool append_rejected(std::span<const usage::spend_record> rows);
+
   // The oldest rows not yet consumed, up to max (loading the oldest file when
   // needed), without consuming them; 0: the spool is empty. A file that cannot
   // be read is set aside as `<name>.bad` (logged) and skipped.

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <optional>
 #include <string>
+#include <utility>
 
 namespace passgate::store {
 
@@ -87,13 +88,13 @@ bool spend_writer::flush(std::chrono::milliseconds max_wait) {
   {
     std::lock_guard lock(mu_);
     flush_requested_ = true;
-    // The rows queued so far: each is written or, at a stop that gave up, lost.
-    // Rows queued after this call are not waited for, so steady traffic does
-    // not keep a flush waiting.
-    target = queued_total_.load(std::memory_order_relaxed) - lost_after_queue_.load(std::memory_order_relaxed);
+    // The rows queued so far: each ends written, or not (lost, refused by the
+    // store, in a damaged spool file), in the order queued. Rows queued after
+    // this call are not waited for, so steady traffic does not keep a flush waiting.
+    target = queued_total_.load(std::memory_order_relaxed);
   }
   wake_.notify_one();
-  while (written_.load(std::memory_order_relaxed) < target) {
+  while (written_.load(std::memory_order_relaxed) + lost_after_queue_.load(std::memory_order_relaxed) < target) {
     if (std::chrono::steady_clock::now() >= until) return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
@@ -144,6 +145,33 @@ bool spend_writer::spill(std::vector<usage::spend_record>& batch, std::size_t& b
   spooled_.fetch_add(rows.size(), std::memory_order_relaxed);
   spdlog::warn("spend writer: {} row(s) moved to the spool {} while the store fails or catches up ({} row(s) there now)",
                rows.size(), spool_->dir().string(), spool_->rows());
+  return true;
+}
+
+bool spend_writer::write_row_by_row(std::vector<usage::spend_record>& batch) {
+  refused_in_batch_ = 0;
+  std::vector<usage::spend_record> refused;
+  std::string why;
+  for (auto& row : batch) {
+    try {
+      store_.insert_spend({row});
+    } catch (const passgate::store::rejected& e) {
+      why = e.what();
+      refused.push_back(std::move(row));
+    } catch (const std::exception&) {
+      return false;  // the store itself fails: the whole batch again, later
+    }
+  }
+  refused_in_batch_ = refused.size();
+  if (!refused.empty()) {
+    rejected_.fetch_add(refused.size(), std::memory_order_relaxed);
+    const bool kept = spool_ && spool_->append_rejected(refused);
+    // Either way they will not be written: flush() stops waiting for them.
+    if (kept) lost_after_queue_.fetch_add(refused.size(), std::memory_order_relaxed);
+    else count_lost(refused.size());
+    spdlog::error("spend writer: the store refuses {} row(s) for what they hold ({}); {}", refused.size(), why,
+                  kept ? "set aside in " + spool_->dir().string() + " (rejected-*.jsonl)" : std::string("dropped"));
+  }
   return true;
 }
 
@@ -222,7 +250,11 @@ void spend_writer::run() {
       ++episode_retries;
     }
     try {
-      store_.insert_spend(batch);
+      try {
+        store_.insert_spend(batch);
+      } catch (const passgate::store::rejected&) {
+        if (!write_row_by_row(batch)) throw;
+      }
     } catch (const std::exception& e) {
       errors_.fetch_add(1, std::memory_order_relaxed);
       last_error = e.what();
@@ -244,7 +276,7 @@ void spend_writer::run() {
       }
       continue;
     }
-    written_.fetch_add(batch.size(), std::memory_order_relaxed);
+    written_.fetch_add(batch.size() - std::exchange(refused_in_batch_, 0), std::memory_order_relaxed);
     if (from_spool) {
       spool_->consume(batch.size());
       // A long replay must not leave the queue to overflow: behind the spool's

@@ -86,6 +86,9 @@ class spend_writer {
   std::uint64_t spool_rows() const { return spool_ ? spool_->rows() : 0; }
   std::uint64_t spool_bytes() const { return spool_ ? spool_->bytes() : 0; }
   std::uint64_t spooled() const { return spooled_.load(std::memory_order_relaxed); }
+  // Rows the store refused for what they hold: set aside in the spool's
+  // rejected-*.jsonl (counted in lost() and dropped() only without a spool).
+  std::uint64_t rejected() const { return rejected_.load(std::memory_order_relaxed); }
 
  private:
   void run();
@@ -96,6 +99,11 @@ class spend_writer {
   // spool. False: no spool, or it refused them (they stay queued).
   bool spill(std::vector<usage::spend_record>& batch, std::size_t& batch_bytes, bool batch_from_queue);
   void count_lost(std::size_t rows);
+  // The store refused the batch for what it holds: writes its rows one by one
+  // and sets aside those it refuses alone (in the spool's rejected file when
+  // there is a spool). True when the batch is done with; false when a row-by-row
+  // attempt found the store itself failing (retry the batch as usual).
+  bool write_row_by_row(std::vector<usage::spend_record>& batch);
 
   store& store_;
   const spend_writer_options opts_;
@@ -109,7 +117,8 @@ class spend_writer {
   std::atomic<std::uint64_t> written_{0}, overflowed_{0}, lost_{0}, errors_{0}, retries_{0};
   // Rows ever queued, and those of them lost at a stop: flush() waits for the rest.
   std::atomic<std::uint64_t> queued_total_{0}, lost_after_queue_{0};
-  std::atomic<std::uint64_t> spooled_{0};
+  std::atomic<std::uint64_t> spooled_{0}, rejected_{0};
+  std::size_t refused_in_batch_ = 0;  // the writer's thread only: rows of the current batch set aside
   std::unique_ptr<spend_spool> spool_;  // used by the writer's thread only
   std::thread thread_;
 };

@@ -27,6 +27,13 @@ struct unavailable : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The store refuses what a row holds (a value it cannot store or index):
+// retrying cannot help. The spend writer then writes the batch's rows one by one
+// and sets aside only those the store refuses.
+struct rejected : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
 struct page {
   std::int64_t offset = 0;
   std::int64_t limit = 100;

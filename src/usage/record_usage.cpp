@@ -1,9 +1,13 @@
 #include "usage/record_usage.hpp"
 
+#include "usage/attribution.hpp"
+
 namespace passgate::usage {
 
 pricing record_usage(spend_record& row, const usage_result& seen, const price_table& prices) {
-  row.model = seen.model;
+  // The answer's own words: bounded and printable like every attributed field
+  // (a model name is indexed in the stores' sums).
+  row.model = seen.model.size() <= max_field_bytes ? seen.model : clean_field(seen.model);
   row.input_tokens = seen.input_tokens;
   row.output_tokens = seen.output_tokens;
   row.cache_creation_input_tokens = seen.cache_creation_input_tokens;

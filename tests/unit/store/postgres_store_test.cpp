@@ -427,6 +427,21 @@ TEST_F(PostgresStore, HostileTextInASpendRowIsKeptWithReplacementCharacters) {
   EXPECT_EQ(db_->spend_logs({.model = fine.model}, {0, 10}).size(), 1u);
 }
 
+TEST_F(PostgresStore, AValueTooLargeToIndexIsRejectedNotUnavailable) {
+  say("a row whose end user is too large for an index entry: store::rejected (the writer sets the row aside), "
+      "not store::unavailable (which it would retry forever)");
+  auto r = row(1, day1, "key_a", "m", "server", 200);
+  std::string big;
+  std::uint64_t x = 88172645463325252ull;  // xorshift: letters that do not compress below the limit
+  for (int i = 0; i < 8000; ++i) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    big += char('!' + x % 90);
+  }
+  r.end_user = big;
+  EXPECT_THROW(db_->insert_spend({r}), rejected);
+  EXPECT_TRUE(db_->spend_logs({}, {0, 10}).empty());
+}
+
 TEST_F(PostgresStore, CopyFromSqliteTwiceAddsNothingTheSecondTime) {
   say("copy_store SQLite -> PostgreSQL: keys and 2500 spend rows copied; a second run adds no row "
       "and carries a revocation made meanwhile; reports equal SQLite's");

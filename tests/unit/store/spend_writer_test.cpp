@@ -483,5 +483,58 @@ TEST(spend_spool, a_damaged_file_is_set_aside_and_the_rest_replayed) {
   EXPECT_EQ(back[0].client, r.client);
 }
 
+// Refuses any batch holding a row whose model is "refused", as PostgreSQL does
+// with a value too large for an index (store::rejected); stores the rest.
+class refusing_store final : public store {
+ public:
+  std::map<std::string, int> counts;
+  void insert_spend(const std::vector<usage::spend_record>& rows) override {
+    for (const auto& r : rows)
+      if (r.model == "refused") throw rejected("postgres h:5432/db: index row size exceeds maximum [54000] (insert spend)");
+    for (const auto& r : rows) ++counts[r.request_id];
+  }
+  [[noreturn]] static void unused() { throw std::logic_error("not used by the spend writer"); }
+  void insert_key(const auth::key_record&) override { unused(); }
+  std::optional<auth::key_record> find_key_by_hash(const std::string&) override { unused(); }
+  std::optional<auth::key_record> find_key_by_id(const std::string&) override { unused(); }
+  std::vector<auth::key_record> list_keys(page) override { unused(); }
+  bool update_key(const auth::key_record&) override { unused(); }
+  bool revoke_key_by_id(const std::string&) override { unused(); }
+  bool revoke_key_by_hash(const std::string&) override { unused(); }
+  std::int64_t keys_version() override { unused(); }
+  std::vector<usage::spend_record> spend_logs(const spend_filter&, page) override { unused(); }
+  std::vector<spend_group_row> spend_report(const spend_filter&, spend_group, std::optional<spend_group>) override {
+    unused();
+  }
+  double key_spend_usd(const std::string&, std::int64_t, policy::label_set) override { unused(); }
+  std::vector<usage::spend_record> spend_in_order(std::int64_t&, std::int64_t) override { unused(); }
+  int schema_version() override { unused(); }
+  std::string describe() const override { return "refusing store"; }
+};
+
+TEST(spend_writer, a_row_the_store_refuses_is_set_aside_and_the_rest_written) {
+  say("a batch the store refuses for one row's content: the other rows are written, that row is set aside in the "
+      "spool's rejected file, the writer goes on (no retry loop)");
+  temp_dir dir;
+  refusing_store st;
+  auto opts = spooling(dir, 1000);
+  spend_writer w(st, opts);
+  for (int i = 0; i < 20; ++i) {
+    auto r = row(i);
+    if (i == 7) r.model = "refused";
+    ASSERT_TRUE(w.push(std::move(r)));
+  }
+  ASSERT_TRUE(w.flush(10s));
+  w.push(row(100));
+  w.stop();
+  EXPECT_EQ(st.counts.size(), 20u) << "19 of the batch, then the next row";
+  EXPECT_EQ(st.counts.count(row(7).request_id), 0u);
+  EXPECT_EQ(w.rejected(), 1u);
+  EXPECT_EQ(w.written(), 20u);
+  EXPECT_EQ(w.dropped(), 0u);
+  EXPECT_EQ(dir.files(".jsonl"), 1u);
+  EXPECT_EQ(w.spool_rows(), 0u) << "a rejected file is never replayed";
+}
+
 }  // namespace
 }  // namespace passgate::store
