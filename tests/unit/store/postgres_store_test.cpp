@@ -352,24 +352,7 @@ TEST_F(PostgresStore, LogsFilterAndPageNewestFirstAsSqlite) {
   for (int n : {1, 2, 3}) {
     const auto& e = expected[n - 1];
     const auto& g = got[6 - n];
-    SCOPED_TRACE(e.request_id);
-    EXPECT_EQ(g.started_at_ms, e.started_at_ms);
-    EXPECT_EQ(g.duration_ms, e.duration_ms);
-    EXPECT_EQ(g.ttfb_ms, e.ttfb_ms);
-    EXPECT_EQ(g.key_id, e.key_id);
-    EXPECT_EQ(g.key_alias, e.key_alias);
-    EXPECT_EQ(g.route, e.route);
-    EXPECT_EQ(g.path, e.path);
-    EXPECT_EQ(g.method, e.method);
-    EXPECT_EQ(g.status, e.status);
-    EXPECT_EQ(g.model, e.model);
-    EXPECT_EQ(g.credential, e.credential);
-    EXPECT_EQ(g.input_tokens, e.input_tokens);
-    EXPECT_EQ(g.output_tokens, e.output_tokens);
-    EXPECT_EQ(g.cache_creation_input_tokens, e.cache_creation_input_tokens);
-    EXPECT_EQ(g.cache_read_input_tokens, e.cache_read_input_tokens);
-    EXPECT_EQ(g.cost_usd, e.cost_usd);
-    EXPECT_EQ(g.outcome, e.outcome);
+    expect_same_row(g, e);
   }
 }
 

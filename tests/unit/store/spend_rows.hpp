@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include <gtest/gtest.h>
+
 #include "usage/spend_record.hpp"
 
 namespace passgate::store::test_rows {
@@ -58,6 +60,34 @@ inline std::vector<usage::spend_record> sample_rows() {
   rows.push_back(row(6, day2 + 3000, "key_a", "mystery-model", "oauth", 200));
   set_tokens(rows.back(), 10, 10, std::nullopt, std::nullopt, std::nullopt);
   return rows;
+}
+
+// Every stored field of a row read back equals the row written (row_id aside:
+// the store assigns it).
+inline void expect_same_row(const usage::spend_record& g, const usage::spend_record& e) {
+  SCOPED_TRACE(e.request_id);
+  EXPECT_EQ(g.request_id, e.request_id);
+  EXPECT_EQ(g.started_at_ms, e.started_at_ms);
+  EXPECT_EQ(g.duration_ms, e.duration_ms);
+  EXPECT_EQ(g.ttfb_ms, e.ttfb_ms);
+  EXPECT_EQ(g.key_id, e.key_id);
+  EXPECT_EQ(g.key_alias, e.key_alias);
+  EXPECT_EQ(g.route, e.route);
+  EXPECT_EQ(g.path, e.path);
+  EXPECT_EQ(g.method, e.method);
+  EXPECT_EQ(g.status, e.status);
+  EXPECT_EQ(g.model, e.model);
+  EXPECT_EQ(g.credential, e.credential);
+  EXPECT_EQ(g.input_tokens, e.input_tokens);
+  EXPECT_EQ(g.output_tokens, e.output_tokens);
+  EXPECT_EQ(g.cache_creation_input_tokens, e.cache_creation_input_tokens);
+  EXPECT_EQ(g.cache_read_input_tokens, e.cache_read_input_tokens);
+  EXPECT_EQ(g.cost_usd, e.cost_usd);
+  EXPECT_EQ(g.outcome, e.outcome);
+  EXPECT_EQ(g.end_user, e.end_user);
+  EXPECT_EQ(g.session_id, e.session_id);
+  EXPECT_EQ(g.agent_id, e.agent_id);
+  EXPECT_EQ(g.client, e.client);
 }
 
 inline std::vector<std::string> ids(const std::vector<usage::spend_record>& rows) {

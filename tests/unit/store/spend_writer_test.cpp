@@ -63,9 +63,30 @@ spend_writer_options fast(std::size_t batch = 8) {
   return o;
 }
 
+// A store of which the spend writer uses insert_spend only.
+class spend_only_store : public store {
+ public:
+  [[noreturn]] static void unused() { throw std::logic_error("not used by the spend writer"); }
+  void insert_key(const auth::key_record&) override { unused(); }
+  std::optional<auth::key_record> find_key_by_hash(const std::string&) override { unused(); }
+  std::optional<auth::key_record> find_key_by_id(const std::string&) override { unused(); }
+  std::vector<auth::key_record> list_keys(page) override { unused(); }
+  bool update_key(const auth::key_record&) override { unused(); }
+  bool revoke_key_by_id(const std::string&) override { unused(); }
+  bool revoke_key_by_hash(const std::string&) override { unused(); }
+  std::int64_t keys_version() override { unused(); }
+  std::vector<usage::spend_record> spend_logs(const spend_filter&, page) override { unused(); }
+  std::vector<spend_group_row> spend_report(const spend_filter&, spend_group, std::optional<spend_group>) override {
+    unused();
+  }
+  double key_spend_usd(const std::string&, std::int64_t, policy::label_set) override { unused(); }
+  std::vector<usage::spend_record> spend_in_order(std::int64_t&, std::int64_t) override { unused(); }
+  int schema_version() override { unused(); }
+};
+
 // Records the rows of every successful insert_spend; fails while told to, as a
 // locked database would (store::unavailable naming a file).
-class fake_store final : public store {
+class fake_store final : public spend_only_store {
  public:
   std::atomic<int> fail_next{0};       // fail this many more calls
   std::atomic<bool> down{false};       // fail every call while set
@@ -91,22 +112,6 @@ class fake_store final : public store {
     return batch_sizes_;
   }
 
-  [[noreturn]] static void unused() { throw std::logic_error("not used by the spend writer"); }
-  void insert_key(const auth::key_record&) override { unused(); }
-  std::optional<auth::key_record> find_key_by_hash(const std::string&) override { unused(); }
-  std::optional<auth::key_record> find_key_by_id(const std::string&) override { unused(); }
-  std::vector<auth::key_record> list_keys(page) override { unused(); }
-  bool update_key(const auth::key_record&) override { unused(); }
-  bool revoke_key_by_id(const std::string&) override { unused(); }
-  bool revoke_key_by_hash(const std::string&) override { unused(); }
-  std::int64_t keys_version() override { unused(); }
-  std::vector<usage::spend_record> spend_logs(const spend_filter&, page) override { unused(); }
-  std::vector<spend_group_row> spend_report(const spend_filter&, spend_group, std::optional<spend_group>) override {
-    unused();
-  }
-  double key_spend_usd(const std::string&, std::int64_t, policy::label_set) override { unused(); }
-  std::vector<usage::spend_record> spend_in_order(std::int64_t&, std::int64_t) override { unused(); }
-  int schema_version() override { unused(); }
   std::string describe() const override { return "fake store"; }
 
  private:
@@ -485,7 +490,7 @@ TEST(spend_spool, a_damaged_file_is_set_aside_and_the_rest_replayed) {
 
 // Refuses any batch holding a row whose model is "refused", as PostgreSQL does
 // with a value too large for an index (store::rejected); stores the rest.
-class refusing_store final : public store {
+class refusing_store final : public spend_only_store {
  public:
   std::map<std::string, int> counts;
   void insert_spend(const std::vector<usage::spend_record>& rows) override {
@@ -493,22 +498,6 @@ class refusing_store final : public store {
       if (r.model == "refused") throw rejected("postgres h:5432/db: index row size exceeds maximum [54000] (insert spend)");
     for (const auto& r : rows) ++counts[r.request_id];
   }
-  [[noreturn]] static void unused() { throw std::logic_error("not used by the spend writer"); }
-  void insert_key(const auth::key_record&) override { unused(); }
-  std::optional<auth::key_record> find_key_by_hash(const std::string&) override { unused(); }
-  std::optional<auth::key_record> find_key_by_id(const std::string&) override { unused(); }
-  std::vector<auth::key_record> list_keys(page) override { unused(); }
-  bool update_key(const auth::key_record&) override { unused(); }
-  bool revoke_key_by_id(const std::string&) override { unused(); }
-  bool revoke_key_by_hash(const std::string&) override { unused(); }
-  std::int64_t keys_version() override { unused(); }
-  std::vector<usage::spend_record> spend_logs(const spend_filter&, page) override { unused(); }
-  std::vector<spend_group_row> spend_report(const spend_filter&, spend_group, std::optional<spend_group>) override {
-    unused();
-  }
-  double key_spend_usd(const std::string&, std::int64_t, policy::label_set) override { unused(); }
-  std::vector<usage::spend_record> spend_in_order(std::int64_t&, std::int64_t) override { unused(); }
-  int schema_version() override { unused(); }
   std::string describe() const override { return "refusing store"; }
 };
 
