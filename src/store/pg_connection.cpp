@@ -1,5 +1,7 @@
 #include "store/pg_connection.hpp"
 
+#include "common/utf8.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include <charconv>
@@ -57,30 +59,6 @@ params& params::real(double v) {
 }
 
 // Every element quoted, so that no text (commas, braces, "NULL") is misread.
-namespace {
-
-// The length of the well-formed UTF-8 sequence at the start of v (RFC 3629: no
-// overlongs, no surrogates, nothing past U+10FFFF); 0 when it is not one.
-std::size_t utf8_sequence(std::string_view v) {
-  const auto b = [&](std::size_t i) { return static_cast<unsigned char>(v[i]); };
-  const auto cont = [&](std::size_t i) { return i < v.size() && (b(i) & 0xC0) == 0x80; };
-  const unsigned char c = b(0);
-  if (c < 0x80) return 1;
-  if (c >= 0xC2 && c <= 0xDF) return cont(1) ? 2 : 0;
-  if (c >= 0xE0 && c <= 0xEF) {
-    if (!cont(1) || !cont(2)) return 0;
-    if ((c == 0xE0 && b(1) < 0xA0) || (c == 0xED && b(1) > 0x9F)) return 0;
-    return 3;
-  }
-  if (c >= 0xF0 && c <= 0xF4) {
-    if (!cont(1) || !cont(2) || !cont(3)) return 0;
-    if ((c == 0xF0 && b(1) < 0x90) || (c == 0xF4 && b(1) > 0x8F)) return 0;
-    return 4;
-  }
-  return 0;
-}
-
-}  // namespace
 
 // PostgreSQL's text holds neither NUL nor (in a UTF8 database) malformed UTF-8,
 // and one such value would fail its whole batch, every time it is retried. Spend

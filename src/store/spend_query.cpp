@@ -4,6 +4,7 @@
 #include <limits>
 #include <stdexcept>
 
+#include "limits/budget_period.hpp"
 #include "store/columns.hpp"
 
 namespace passgate::store::sql {
@@ -139,21 +140,9 @@ query spend_logs(dialect d, const spend_filter& f, page p) {
 
 namespace {
 
-// The first instant of the UTC month of ms, and of the month after it.
-std::int64_t month_start(std::int64_t ms) {
-  std::time_t t = ms / 1000;
-  std::tm tm{};
-  ::gmtime_r(&t, &tm);
-  tm.tm_mday = 1;
-  tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
-  return std::int64_t(::timegm(&tm)) * 1000;
-}
-std::int64_t next_month_start(std::int64_t ms) {
-  std::time_t t = month_start(ms) / 1000;
-  std::tm tm{};
-  ::gmtime_r(&t, &tm);
-  tm.tm_mon += 1;
-  return std::int64_t(::timegm(&tm)) * 1000;
+// The UTC month that contains ms: budgets already compute calendar months.
+limits::period_window month_of(std::int64_t ms) {
+  return limits::window_at(limits::budget_period{limits::budget_period::kind::month}, ms);
 }
 
 // The sums' columns, summed (sums tables) or computed from rows.
@@ -201,9 +190,12 @@ query spend_report(dialect d, const spend_filter& f, spend_group g, std::optiona
   // Whole UTC months inside the range, [m1, m2), come from the monthly sums and
   // the days around them from the daily sums: a year is 12 rows per key, model,
   // credential, end user and client instead of 365. Not for a report by day.
-  const std::int64_t m1 = f.from_ms ? (month_start(*f.from_ms) == *f.from_ms ? *f.from_ms : next_month_start(*f.from_ms))
-                                    : std::numeric_limits<std::int64_t>::min();
-  const std::int64_t m2 = f.to_ms ? month_start(*f.to_ms) : std::numeric_limits<std::int64_t>::max();
+  std::int64_t m1 = std::numeric_limits<std::int64_t>::min(), m2 = std::numeric_limits<std::int64_t>::max();
+  if (f.from_ms) {
+    const auto m = month_of(*f.from_ms);
+    m1 = m.start_ms == *f.from_ms ? m.start_ms : *m.reset_ms;
+  }
+  if (f.to_ms) m2 = month_of(*f.to_ms).start_ms;
   const char* date = d == dialect::sqlite ? "" : "::date";
   auto day_range = [&](std::optional<std::int64_t> from, std::optional<std::int64_t> to) {
     std::string c;

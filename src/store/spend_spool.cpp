@@ -11,10 +11,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <stdexcept>
 
 namespace passgate::store {
@@ -23,7 +25,11 @@ namespace {
 namespace fs = std::filesystem;
 namespace json = boost::json;
 
-constexpr std::string_view file_prefix = "spend-";
+// A spill is "spend-<sequence>-<rows>.jsonl"; rows the store refused go to
+// "rejected-<sequence>-<rows>.jsonl". The row count is in the name, so that a
+// start finds what is waiting without reading the files.
+constexpr std::string_view spill_prefix = "spend-";
+constexpr std::string_view rejected_prefix = "rejected-";
 constexpr std::string_view file_suffix = ".jsonl";
 
 std::string errno_text() { return std::strerror(errno); }
@@ -106,19 +112,43 @@ usage::spend_record from_line(std::string_view line) {
   return r;
 }
 
-// "spend-000000000042.jsonl" → 42; 0: not a spool file.
-std::uint64_t sequence_of(const fs::path& p) {
-  auto name = p.filename().string();
-  if (!name.starts_with(file_prefix) || !name.ends_with(file_suffix)) return 0;
-  auto digits = name.substr(file_prefix.size(), name.size() - file_prefix.size() - file_suffix.size());
-  if (digits.empty() || !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }))
-    return 0;
-  return std::stoull(digits);
+struct spool_name {
+  bool spill = false;  // a spill (replayed), not rejected rows (kept for a person)
+  std::uint64_t sequence = 0;
+  std::uint64_t rows = 0;
+};
+
+// The parts of a spool file's name ("….bad" too: set aside, its number still
+// taken); nullopt for anything else in the directory.
+std::optional<spool_name> parse_name(std::string name) {
+  if (name.ends_with(".bad")) name.resize(name.size() - 4);
+  spool_name n;
+  std::string_view rest = name;
+  if (rest.starts_with(spill_prefix)) {
+    n.spill = true;
+    rest.remove_prefix(spill_prefix.size());
+  } else if (rest.starts_with(rejected_prefix)) {
+    rest.remove_prefix(rejected_prefix.size());
+  } else {
+    return std::nullopt;
+  }
+  if (!rest.ends_with(file_suffix)) return std::nullopt;
+  rest.remove_suffix(file_suffix.size());
+  const auto dash = rest.find('-');
+  if (dash == std::string_view::npos) return std::nullopt;
+  auto number = [](std::string_view digits, std::uint64_t& out) {
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), out);
+    return !digits.empty() && ec == std::errc() && end == digits.data() + digits.size();
+  };
+  if (!number(rest.substr(0, dash), n.sequence) || !number(rest.substr(dash + 1), n.rows)) return std::nullopt;
+  return n;
 }
 
-std::uint64_t count_lines(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return std::uint64_t(std::count(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>(), '\n'));
+std::string make_name(std::string_view prefix, std::uint64_t sequence, std::size_t rows) {
+  char name[80];
+  std::snprintf(name, sizeof name, "%.*s%012llu-%zu.jsonl", int(prefix.size()), prefix.data(),
+                static_cast<unsigned long long>(sequence), rows);
+  return name;
 }
 
 // Writes all of `data` to a new file at `path` and syncs it; false on failure.
@@ -160,28 +190,25 @@ spend_spool::spend_spool(fs::path dir, std::uint64_t max_bytes) : dir_(std::move
     throw std::runtime_error("spend spool " + dir_.string() +
                              ": in use by another passgate process (each instance needs its own store.spool_dir)");
   }
-  std::vector<std::pair<std::uint64_t, fs::path>> found;
+  std::vector<std::pair<std::uint64_t, file_info>> found;
   for (const auto& e : fs::directory_iterator(dir_, ec)) {
     if (!e.is_regular_file()) continue;
     if (e.path().extension() == ".tmp") {  // a spill cut short by a crash: never renamed, never counted
       fs::remove(e.path(), ec);
       continue;
     }
-    if (e.path().extension() == ".bad") {  // set aside earlier: never reuse its number
-      auto seq = sequence_of(e.path().parent_path() / e.path().stem());
-      next_seq_ = std::max(next_seq_, seq + 1);
-      continue;
-    }
-    if (auto seq = sequence_of(e.path())) found.emplace_back(seq, e.path());
+    auto name = parse_name(e.path().filename().string());
+    if (!name) continue;
+    next_seq_ = std::max(next_seq_, name->sequence + 1);  // never reuse a number, set aside or not
+    if (name->spill && e.path().extension() == file_suffix)
+      found.emplace_back(name->sequence, file_info{e.path(), e.file_size(ec), name->rows});
   }
   if (ec) throw std::runtime_error("spend spool " + dir_.string() + ": cannot list it: " + ec.message());
-  std::sort(found.begin(), found.end());
-  for (auto& [seq, path] : found) {
-    file_info f{path, fs::file_size(path, ec), count_lines(path)};
+  std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (auto& [seq, f] : found) {
     rows_ += f.rows;
     bytes_ += f.bytes;
     files_.push_back(std::move(f));
-    next_seq_ = std::max(next_seq_, seq + 1);
   }
   if (!files_.empty())
     spdlog::info("spend spool {}: {} row(s) in {} file(s) from an earlier run; they are written first", dir_.string(),
@@ -201,9 +228,7 @@ bool spend_spool::append(std::span<const usage::spend_record> rows) {
                   dir_.string(), rows.size(), bytes(), max_bytes_);
     return false;
   }
-  char name[64];
-  std::snprintf(name, sizeof name, "spend-%012llu.jsonl", static_cast<unsigned long long>(next_seq_));
-  const fs::path final_path = dir_ / name;
+  const fs::path final_path = dir_ / make_name(spill_prefix, next_seq_, rows.size());
   fs::path tmp = final_path;
   tmp += ".tmp";
   std::error_code ec;
@@ -224,9 +249,7 @@ bool spend_spool::append(std::span<const usage::spend_record> rows) {
 bool spend_spool::append_rejected(std::span<const usage::spend_record> rows) {
   std::string data;
   for (const auto& r : rows) data += to_line(r);
-  char name[64];
-  std::snprintf(name, sizeof name, "rejected-%012llu.jsonl", static_cast<unsigned long long>(next_seq_++));
-  const fs::path path = dir_ / name;
+  const fs::path path = dir_ / make_name(rejected_prefix, next_seq_++, rows.size());
   if (!write_synced(path, data)) return false;
   sync_dir(dir_);
   return true;
@@ -247,20 +270,24 @@ bool spend_spool::load_oldest() {
     if (in.bad()) throw std::runtime_error("read error");
   } catch (const std::exception& e) {
     // Not ours, or damaged on disk: kept aside for a person, never half-replayed.
+    // Every line of it is lost: the rest is counted, as far as it can be read.
+    std::uint64_t lines = line_no;
+    if (!in.bad())
+      while (std::getline(in, line)) ++lines;
     auto bad = f.path;
     bad += ".bad";
     std::error_code ec;
     fs::rename(f.path, bad, ec);
-    spdlog::error("spend spool: {} line {} cannot be read ({}); set aside as {} with its {} row(s)", f.path.string(),
-                  line_no, e.what(), bad.string(), f.rows);
+    spdlog::error("spend spool: {} line {} cannot be read ({}); set aside as {} with its {} line(s)", f.path.string(),
+                  line_no, e.what(), bad.string(), lines);
     rows_ -= f.rows;
     bytes_ -= f.bytes;
-    set_aside_ += f.rows;
+    set_aside_ += lines;
     files_.pop_front();
     loaded_.clear();
     return false;
   }
-  // The line count is what was counted at start; the rows read are what counts now.
+  // The count in the name is what was counted at start; the rows read are what counts now.
   rows_ -= f.rows;
   rows_ += loaded_.size();
   files_.front().rows = loaded_.size();

@@ -4,8 +4,9 @@
 //
 // While the store fails, the writer moves what it holds here once its queue is
 // half full (and everything it holds at a stop that gave up). Each spill is one
-// file, `spend-<sequence>.jsonl` (one JSON object per row), written to a temporary
-// name, synced and renamed, so a crash never leaves half a file. Files are
+// file, `spend-<sequence>-<rows>.jsonl` (one JSON object per row), written to a
+// temporary name, synced and renamed, so a crash never leaves half a file; the
+// row count in the name lets a start find what waits without reading it. Files are
 // replayed oldest first, before anything queued in memory, so rows reach the
 // store in the order they were made; a file is deleted once all its rows are
 // written. A replay cut short by a crash is replayed again: the store skips

@@ -106,7 +106,7 @@ void spend_writer::count_lost(std::size_t rows) {
   lost_after_queue_.fetch_add(rows, std::memory_order_relaxed);
 }
 
-bool spend_writer::spill(std::vector<usage::spend_record>& batch, std::size_t& batch_bytes, bool batch_from_queue) {
+bool spend_writer::spill(std::vector<usage::spend_record>* batch, std::size_t batch_bytes) {
   if (!spool_) return false;
   // The queue is taken whole under the lock (a swap: push() waits for nothing
   // more) and written without it; a refused spill puts it back in front of
@@ -118,9 +118,9 @@ bool spend_writer::spill(std::vector<usage::spend_record>& batch, std::size_t& b
   }
   std::vector<usage::spend_record> rows;
   std::size_t bytes = 0;
-  rows.reserve((batch_from_queue ? batch.size() : 0) + taken.size());
-  if (batch_from_queue)
-    for (auto& r : batch) rows.push_back(std::move(r));
+  rows.reserve((batch ? batch->size() : 0) + taken.size());
+  if (batch)
+    for (auto& r : *batch) rows.push_back(std::move(r));
   for (auto& [row, size] : taken) {
     rows.push_back(std::move(row));
     bytes += size;
@@ -129,17 +129,16 @@ bool spend_writer::spill(std::vector<usage::spend_record>& batch, std::size_t& b
   if (!spool_->append(rows)) {
     // Back as they were: the batch's rows to the batch, the rest to the queue.
     std::size_t i = 0;
-    if (batch_from_queue)
-      for (auto& r : batch) r = std::move(rows[i++]);
+    if (batch)
+      for (auto& r : *batch) r = std::move(rows[i++]);
     for (auto& [row, size] : taken) row = std::move(rows[i++]);
     std::lock_guard lock(mu_);
     queue_.insert(queue_.begin(), std::make_move_iterator(taken.begin()), std::make_move_iterator(taken.end()));
     return false;
   }
-  if (batch_from_queue) {
+  if (batch) {
     bytes += batch_bytes;
-    batch.clear();
-    batch_bytes = 0;
+    batch->clear();
   }
   forget(rows.size(), bytes);
   spooled_.fetch_add(rows.size(), std::memory_order_relaxed);
@@ -191,6 +190,14 @@ void spend_writer::run() {
   std::chrono::milliseconds pause{0};
   std::uint64_t episode_retries = 0;
   std::string last_error;
+  // After a failure: wait out the pause, waking early only when stop() starts the drain.
+  auto wait_pause = [&](std::unique_lock<std::mutex>& lock) {
+    auto until = clock::now() + pause;
+    if (give_up_at) until = std::min(until, *give_up_at);
+    wake_.wait_until(lock, until, [&] { return stopping_ && !give_up_at; });
+  };
+  // The batch, when it came off the queue (a spill takes it first); else null.
+  auto queue_batch = [&] { return from_spool ? nullptr : &batch; };
 
   for (;;) {
     const bool spool_waiting = spool_ && !spool_->empty();
@@ -203,10 +210,7 @@ void spend_writer::run() {
         batch_bytes = take_batch(batch);
         from_spool = false;
       } else if (!batch.empty()) {
-        // After a failure: pause, waking early only when stop() starts the drain.
-        auto until = clock::now() + pause;
-        if (give_up_at) until = std::min(until, *give_up_at);
-        wake_.wait_until(lock, until, [&] { return stopping_ && !give_up_at; });
+        wait_pause(lock);
       }
       if (stopping_ && !give_up_at) give_up_at = clock::now() + opts_.drain_timeout;
       if (batch.empty() && !spool_waiting && stopping_) return;  // everything written
@@ -224,10 +228,8 @@ void spend_writer::run() {
     // Past the drain's deadline: what is left goes to the spool (failing, slow
     // or still replaying: a stop must not outlast drain_timeout by much), or,
     // without one, is given up only while the store fails.
-    if (give_up_at && clock::now() >= *give_up_at && (pause.count() > 0 || from_spool || spool_)) {
-      // Stopping, and the store still fails (or the spool is too long to replay
-      // in time): what is in memory goes to the spool, for the next start.
-      if (spill(batch, batch_bytes, !from_spool)) {
+    if (give_up_at && clock::now() >= *give_up_at && (pause.count() > 0 || spool_)) {
+      if (spill(queue_batch(), batch_bytes)) {
         spdlog::warn("spend writer: stopped with {} row(s) in the spool {}; they are written at the next start",
                      spool_->rows(), spool_->dir().string());
         return;
@@ -259,20 +261,17 @@ void spend_writer::run() {
       errors_.fetch_add(1, std::memory_order_relaxed);
       last_error = e.what();
       if (pause.count() == 0)
-        spdlog::warn("spend writer: cannot write to the store; {} row(s) kept queued, retrying: {}",
-                     rows_.load(std::memory_order_relaxed) + (spool_ ? spool_->rows() : 0), last_error);
+        spdlog::warn("spend writer: cannot write to the store; {} row(s) kept queued, retrying: {}", pending_rows(),
+                     last_error);
       pause = pause.count() == 0 ? opts_.retry_initial : std::min(pause * 2, opts_.retry_max);
       pause = std::max(pause, std::chrono::milliseconds(1));
       // Half the queue's room used: the rest of the outage goes to disk.
-        if (spool_ && bytes_.load(std::memory_order_relaxed) >= opts_.max_queue_bytes / 2)
-        spill(batch, batch_bytes, !from_spool);
+      if (queue_half_full() && spill(queue_batch(), batch_bytes)) batch_bytes = 0;
       if (from_spool) batch.clear();  // read again from the spool at the next attempt
       if (batch.empty()) {
         // Nothing in hand: wait out the pause here before trying the spool again.
         std::unique_lock lock(mu_);
-        auto until = clock::now() + pause;
-        if (give_up_at) until = std::min(until, *give_up_at);
-        wake_.wait_until(lock, until, [&] { return stopping_ && !give_up_at; });
+        wait_pause(lock);
       }
       continue;
     }
@@ -281,17 +280,13 @@ void spend_writer::run() {
       spool_->consume(batch.size());
       // A long replay must not leave the queue to overflow: behind the spool's
       // rows it goes, in order, once it is half full.
-      if (bytes_.load(std::memory_order_relaxed) >= opts_.max_queue_bytes / 2) {
-        std::vector<usage::spend_record> none;
-        std::size_t none_bytes = 0;
-        spill(none, none_bytes, false);
-      }
+      if (queue_half_full()) spill(nullptr, 0);
     } else {
       forget(batch.size(), batch_bytes);
     }
     if (pause.count() > 0)
       spdlog::info("spend writer: store writable again after {} retries, {} row(s) written, {} still queued",
-                   episode_retries, batch.size(), rows_.load(std::memory_order_relaxed) + (spool_ ? spool_->rows() : 0));
+                   episode_retries, batch.size(), pending_rows());
     pause = std::chrono::milliseconds(0);
     episode_retries = 0;
     batch.clear();

@@ -95,9 +95,17 @@ class spend_writer {
   // Takes up to opts_.batch rows off the queue (they stay counted in rows_/bytes_).
   std::size_t take_batch(std::vector<usage::spend_record>& batch);
   void forget(std::size_t rows, std::size_t bytes);  // written or lost
-  // Moves the queue (and `batch` first, when it came off the queue) to the
-  // spool. False: no spool, or it refused them (they stay queued).
-  bool spill(std::vector<usage::spend_record>& batch, std::size_t& batch_bytes, bool batch_from_queue);
+  // Moves the queue (and `batch` first, when given: one taken off the queue,
+  // of batch_bytes) to the spool. False: no spool, or it refused them (they
+  // stay where they were).
+  bool spill(std::vector<usage::spend_record>* batch, std::size_t batch_bytes);
+  // Once half the queue's room is used, the rest goes to the spool (while the
+  // store fails, or while the spool replays).
+  bool queue_half_full() const {
+    return spool_ && bytes_.load(std::memory_order_relaxed) >= opts_.max_queue_bytes / 2;
+  }
+  // Rows not yet in the store: queued and spooled.
+  std::uint64_t pending_rows() const { return rows_.load(std::memory_order_relaxed) + spool_rows(); }
   void count_lost(std::size_t rows);
   // The store refused the batch for what it holds: writes its rows one by one
   // and sets aside those it refuses alone (in the spool's rejected file when

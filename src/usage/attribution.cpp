@@ -1,5 +1,7 @@
 #include "usage/attribution.hpp"
 
+#include "common/utf8.hpp"
+
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
@@ -10,25 +12,6 @@ namespace passgate::usage {
 namespace {
 
 namespace json = boost::json;
-
-// The length of the well-formed UTF-8 sequence starting at s[i], or 0.
-std::size_t utf8_length(std::string_view s, std::size_t i) {
-  const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
-  const auto cont = [&](std::size_t k) { return k < s.size() && (b(k) & 0xC0) == 0x80; };
-  const unsigned char c = b(i);
-  if (c >= 0xC2 && c <= 0xDF) return cont(i + 1) ? 2 : 0;
-  if (c >= 0xE0 && c <= 0xEF) {
-    if (!cont(i + 1) || !cont(i + 2)) return 0;
-    if ((c == 0xE0 && b(i + 1) < 0xA0) || (c == 0xED && b(i + 1) > 0x9F)) return 0;
-    return 3;
-  }
-  if (c >= 0xF0 && c <= 0xF4) {
-    if (!cont(i + 1) || !cont(i + 2) || !cont(i + 3)) return 0;
-    if ((c == 0xF0 && b(i + 1) < 0x90) || (c == 0xF4 && b(i + 1) > 0x8F)) return 0;
-    return 4;
-  }
-  return 0;
-}
 
 bool is_hex(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
@@ -89,7 +72,7 @@ std::string clean_field(std::string_view text) {
   for (std::size_t i = 0; i < text.size();) {
     const unsigned char c = static_cast<unsigned char>(text[i]);
     std::size_t n = 1;
-    if (c >= 0x80) n = utf8_length(text, i);
+    if (c >= 0x80) n = utf8_sequence(text.substr(i));
     if (out.size() + std::max<std::size_t>(n, 1) > max_field_bytes) break;
     if (c >= 0x20 && c < 0x7F) out.push_back(char(c));
     else if (n >= 2) out.append(text.substr(i, n));

@@ -447,7 +447,10 @@ TEST(spend_spool, a_damaged_file_is_set_aside_and_the_rest_replayed) {
   }
   // Damage the first file.
   {
-    std::ofstream f(dir.path() / "spend-000000000001.jsonl", std::ios::app);
+    std::filesystem::path first;  // the older spill: the lowest sequence number sorts first
+    for (const auto& e : std::filesystem::directory_iterator(dir.path()))
+      if (e.path().filename().string().starts_with("spend-") && (first.empty() || e.path() < first)) first = e.path();
+    std::ofstream f(first, std::ios::app);
     f << "{not json\n";
   }
   spend_spool sp(dir.path(), 1 << 20);
