@@ -94,7 +94,7 @@ std::optional<std::string_view> view(const std::optional<std::string>& s) {
 // then say which one a parameter belongs to.
 result<spend_args> spend_query(std::string_view target) {
   auto q = query_params(target, {"key_id", "model", "credential", "status", "start_date", "end_date", "end_user",
-                                 "session_id", "client", "outcome", "page", "size", "before", "after", "group_by",
+                                 "session_id", "client", "outcome", "provider", "route", "page", "size", "before", "after", "group_by",
                                  "split_by"});
   if (!q) return q.error();
   spend_args a;
@@ -111,6 +111,8 @@ result<spend_args> spend_query(std::string_view target) {
   a.session_id = take(*q, "session_id");
   a.client = take(*q, "client");
   a.outcome = take(*q, "outcome");
+  a.provider = take(*q, "provider");
+  a.route = take(*q, "route");
   a.before = take(*q, "before");
   a.after = take(*q, "after");
   a.split_by = take(*q, "split_by");

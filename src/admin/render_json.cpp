@@ -70,6 +70,7 @@ json::object spend_object(const usage::spend_record& r) {
   o["key_id"] = r.key_id;
   o["key_alias"] = r.key_alias;
   o["route"] = r.route;
+  o["provider"] = r.provider;
   o["path"] = r.path;
   o["method"] = r.method;
   o["status"] = r.status;

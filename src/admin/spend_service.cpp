@@ -6,6 +6,7 @@
 #include <tuple>
 
 #include "policy/credential_label.hpp"
+#include "policy/provider.hpp"
 
 namespace passgate::admin {
 namespace {
@@ -67,7 +68,8 @@ result<store::spend_filter> parse_spend_filter(const spend_args& a) {
   f.model = a.model;
   for (auto [arg, field, name] : {std::tuple{&a.end_user, &f.end_user, "end_user"},
                                   std::tuple{&a.session_id, &f.session_id, "session_id"},
-                                  std::tuple{&a.client, &f.client, "client"}}) {
+                                  std::tuple{&a.client, &f.client, "client"},
+                                  std::tuple{&a.route, &f.route, "route"}}) {
     auto v = text_filter(*arg, name);
     if (!v) return v.error();
     *field = *v;
@@ -77,6 +79,11 @@ result<store::spend_filter> parse_spend_filter(const spend_args& a) {
       return bad_request("'outcome' must be one of ok, upstream_error, client_closed, shutdown, refused, "
                          "gateway_error, not '" + *a.outcome + "'");
     f.outcome = a.outcome;
+  }
+  if (a.provider) {
+    if (!policy::provider_from_string(*a.provider))
+      return bad_request("'provider' must be one of anthropic, openai, gemini, bedrock, generic, not '" + *a.provider + "'");
+    f.provider = a.provider;
   }
   if (a.credential) {
     if (!policy::label_from_string(*a.credential))

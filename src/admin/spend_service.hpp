@@ -25,6 +25,8 @@ struct spend_args {
   std::optional<std::string> session_id;
   std::optional<std::string> client;
   std::optional<std::string> outcome;     // ok, upstream_error, client_closed, shutdown, refused, gateway_error
+  std::optional<std::string> provider;    // anthropic, openai, gemini, bedrock, generic
+  std::optional<std::string> route;       // a route's name
   std::optional<std::string> page;        // logs only
   std::optional<std::string> size;        // logs only
   std::optional<std::string> before;      // logs only: a row's cursor; older rows (keyset paging)

@@ -28,6 +28,10 @@ enum class gateway_error {
   unavailable,           // shutting down
 };
 
+// Whose error shape an answer the gateway writes itself takes: the provider of
+// the route the request was for (Anthropic's when no route matched).
+enum class error_dialect : unsigned char { anthropic, openai, gemini, bedrock };
+
 struct error_shape {
   int status;
   std::string_view type;  // Anthropic error type
@@ -37,6 +41,13 @@ error_shape shape_of(gateway_error e);
 
 // {"type":"error","error":{"type":"…","message":"…"}} with the message JSON-escaped.
 std::string error_body(gateway_error e, std::string_view message);
+// The same error in a provider's shape:
+//   openai   {"error":{"message":"…","type":"…","param":null,"code":"…"}}
+//   gemini   {"error":{"code":401,"message":"…","status":"UNAUTHENTICATED"}}
+//   bedrock  {"message":"…"}, its type in the x-amzn-errortype header
+std::string error_body(gateway_error e, std::string_view message, error_dialect d);
+// Header lines ("name: value\r\n") an error answer carries in dialect `d`.
+void append_error_headers(std::string& out, gateway_error e, error_dialect d);
 
 // Appends s to out as the inside of a JSON string literal.
 void json_escape_append(std::string& out, std::string_view s);

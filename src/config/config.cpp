@@ -1,6 +1,7 @@
 #include "config/config.hpp"
 #include "limits/budget_period.hpp"
 #include "common/redact_url.hpp"
+#include "common/headers.hpp"
 
 #include <yaml-cpp/yaml.h>
 
@@ -179,21 +180,92 @@ upstream_url parse_upstream(const reader& r, const YAML::Node& n, const std::str
 }
 
 void finish_route(route_config& route) {
-  route.oauth_host_allowed = false;
+  // Only an Anthropic route can see a Claude subscription token.
+  if (route.provider != policy::provider_kind::anthropic) route.oauth_hosts.clear();
+  route.oauth_host_allowed = route.provider != policy::provider_kind::anthropic;
   for (const auto& h : route.oauth_hosts)
     if (h == route.upstream.host) route.oauth_host_allowed = true;
 }
 
+// "{region}" in a provider's default upstream is the route's AWS region.
+std::string default_upstream_text(const route_config& route) {
+  std::string text(policy::rule_of(route.provider).default_upstream);
+  if (auto at = text.find("{region}"); at != std::string::npos) text.replace(at, 8, route.aws.region);
+  return text;
+}
+
+// An AWS region as AWS names them ("us-east-1", "eu-central-2"): it goes into
+// a host name and into every signature.
+bool is_aws_region(std::string_view r) {
+  return !r.empty() && r.size() <= 32 && r.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") == std::string_view::npos &&
+         r.front() != '-' && r.back() != '-';
+}
+
+// An HTTP header name (RFC 9110 token), lower-cased.
+std::string header_name(const reader& r, const YAML::Node& n, const std::string& key) {
+  auto text = r.str(n, key);
+  if (text.empty() || text.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_!#$%&'*+.^`|~") != std::string::npos)
+    r.fail(n, key, "expected a header name");
+  for (auto& c : text) c = hdr::lower(c);
+  return text;
+}
+
 route_config parse_route(const reader& r, const std::string& name, const YAML::Node& n) {
   const std::string key = "routes." + name;
-  r.expect_map(n, key, {"upstream", "server_key", "ca_file", "client_credentials", "oauth_hosts"});
+  if (!n.IsMap()) r.fail(n, key, "expected a mapping");
   route_config route;
   route.name = name;
   if (name.empty() || name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-_") != std::string::npos)
     r.fail(n, key, "route names use a-z, 0-9, '-' and '_'");
-  if (!n["upstream"]) r.fail(n, key + ".upstream", "is required");
-  route.upstream_text = r.str(n["upstream"], key + ".upstream");
-  route.upstream = parse_upstream(r, n["upstream"], key + ".upstream");
+  if (n["provider"]) {
+    auto text = r.str(n["provider"], key + ".provider");
+    auto p = policy::provider_from_string(text);
+    if (!p) r.fail(n["provider"], key + ".provider", "unknown provider '" + text + "' (expected anthropic, openai, gemini, bedrock or generic)");
+    route.provider = *p;
+  }
+  using policy::provider_kind;
+  const auto kind = route.provider;
+  switch (kind) {
+    case provider_kind::anthropic:
+      r.expect_map(n, key, {"provider", "upstream", "server_key", "ca_file", "client_credentials", "oauth_hosts"});
+      break;
+    case provider_kind::openai:
+    case provider_kind::gemini:
+      r.expect_map(n, key, {"provider", "upstream", "server_key", "ca_file", "client_credentials"});
+      break;
+    case provider_kind::bedrock:
+      r.expect_map(n, key, {"provider", "upstream", "ca_file", "region", "aws_access_key_id", "aws_secret_access_key",
+                            "aws_session_token"});
+      break;
+    case provider_kind::generic:
+      r.expect_map(n, key, {"provider", "upstream", "server_key", "ca_file", "client_credentials", "credential_header",
+                            "credential_format", "cost_header"});
+      break;
+  }
+  if (kind == provider_kind::bedrock) {
+    if (!n["region"]) r.fail(n, key + ".region", "is required for a bedrock route (e.g. us-east-1)");
+    route.aws.region = r.str(n["region"], key + ".region");
+    if (!is_aws_region(route.aws.region)) r.fail(n["region"], key + ".region", "expected an AWS region such as us-east-1");
+    for (auto [field, target] : {std::pair{"aws_access_key_id", &route.aws.access_key_id},
+                                 std::pair{"aws_secret_access_key", &route.aws.secret_access_key}}) {
+      if (!n[field]) r.fail(n, key + "." + field, "is required for a bedrock route (e.g. os.environ/AWS_ACCESS_KEY_ID)");
+      *target = r.secret_value(n[field], key + "." + field, true);
+      if (target->empty()) r.fail(n[field], key + "." + field, "is empty");
+    }
+    if (n["aws_session_token"]) route.aws.session_token = r.secret_value(n["aws_session_token"], key + ".aws_session_token", false);
+    // No client credential goes to AWS: the gateway signs every request.
+    route.client_credentials = policy::client_credentials_mode::server_only;
+  }
+  if (n["upstream"]) {
+    route.upstream_text = r.str(n["upstream"], key + ".upstream");
+    route.upstream = parse_upstream(r, n["upstream"], key + ".upstream");
+  } else if (kind == provider_kind::anthropic || kind == provider_kind::generic) {
+    r.fail(n, key + ".upstream", "is required");
+  } else {
+    route.upstream_text = default_upstream_text(route);
+    YAML::Node text(route.upstream_text);
+    route.upstream = parse_upstream(r, text, key + ".upstream");
+  }
   if (n["server_key"]) route.server_key = r.secret_value(n["server_key"], key + ".server_key", false);
   if (n["ca_file"] && !n["ca_file"].IsNull()) {
     route.ca_file = r.str(n["ca_file"], key + ".ca_file");
@@ -204,6 +276,20 @@ route_config parse_route(const reader& r, const std::string& name, const YAML::N
     if (mode == "forward") route.client_credentials = policy::client_credentials_mode::forward;
     else if (mode == "server_only") route.client_credentials = policy::client_credentials_mode::server_only;
     else r.fail(n["client_credentials"], key + ".client_credentials", "expected forward or server_only");
+  }
+  if (kind == provider_kind::generic) {
+    route.credential_header = n["credential_header"] ? header_name(r, n["credential_header"], key + ".credential_header")
+                                                     : std::string(hdr::authorization);
+    if (hdr::is_gateway_key(route.credential_header) || hdr::iequals(route.credential_header, hdr::host) ||
+        hdr::is_hop_by_hop(route.credential_header) || hdr::iequals(route.credential_header, hdr::content_length))
+      r.fail(n["credential_header"], key + ".credential_header", "may not be a gateway key, framing or hop-by-hop header");
+    if (n["credential_format"]) {
+      auto f = r.str(n["credential_format"], key + ".credential_format");
+      if (f == "bearer") route.credential_bearer = true;
+      else if (f == "raw") route.credential_bearer = false;
+      else r.fail(n["credential_format"], key + ".credential_format", "expected bearer or raw");
+    }
+    route.cost_header = n["cost_header"] ? header_name(r, n["cost_header"], key + ".cost_header") : "x-passgate-cost-usd";
   }
   if (n["oauth_hosts"]) route.oauth_hosts = r.strings(n["oauth_hosts"], key + ".oauth_hosts");
   finish_route(route);
@@ -371,13 +457,37 @@ void parse_listen(const std::string& text, std::string& host, std::uint16_t& por
 config defaults(env_lookup env) {
   config c;
   c.source = "<defaults>";
-  route_config r;
-  r.name = "anthropic";
-  r.upstream_text = "https://api.anthropic.com";
-  r.upstream = {true, "api.anthropic.com", 443, ""};
-  if (auto k = env("ANTHROPIC_API_KEY"); k && !k->empty()) r.server_key = secret(*k);
-  finish_route(r);
-  c.routes[r.name] = std::move(r);
+  auto set = [&](const char* name) -> std::optional<std::string> {
+    auto v = env(name);
+    if (v && !v->empty()) return v;
+    return std::nullopt;
+  };
+  // A provider's route on its public upstream; its server key from the first
+  // of `key_vars` that is set.
+  auto add = [&](const char* name, policy::provider_kind kind, std::initializer_list<const char*> key_vars) -> route_config& {
+    route_config r;
+    r.name = name;
+    r.provider = kind;
+    r.upstream_text = std::string(policy::rule_of(kind).default_upstream);
+    for (auto var : key_vars)
+      if (auto k = set(var); k && r.server_key.empty()) r.server_key = secret(*k);
+    return c.routes[r.name] = std::move(r);
+  };
+  add("anthropic", policy::provider_kind::anthropic, {"ANTHROPIC_API_KEY"}).upstream = {true, "api.anthropic.com", 443, ""};
+  add("openai", policy::provider_kind::openai, {"OPENAI_API_KEY"}).upstream = {true, "api.openai.com", 443, ""};
+  add("gemini", policy::provider_kind::gemini, {"GEMINI_API_KEY", "GOOGLE_API_KEY"}).upstream = {
+      true, "generativelanguage.googleapis.com", 443, ""};
+  auto region = set("AWS_REGION");
+  if (!region) region = set("AWS_DEFAULT_REGION");
+  auto id = set("AWS_ACCESS_KEY_ID"), secret_key = set("AWS_SECRET_ACCESS_KEY");
+  if (region && id && secret_key && is_aws_region(*region)) {
+    auto& b = add("bedrock", policy::provider_kind::bedrock, {});
+    b.aws = {secret(*id), secret(*secret_key), secret(set("AWS_SESSION_TOKEN").value_or("")), *region};
+    b.client_credentials = policy::client_credentials_mode::server_only;
+    b.upstream_text = default_upstream_text(b);
+    b.upstream = {true, "bedrock-runtime." + *region + ".amazonaws.com", 443, ""};
+  }
+  for (auto& [name, r] : c.routes) finish_route(r);
   return c;
 }
 
@@ -434,14 +544,28 @@ std::string describe(const config& c) {
   };
   out << YAML::Key << "routes" << YAML::Value << YAML::BeginMap;
   for (const auto& [name, r] : c.routes) {
-    out << YAML::Key << name << YAML::Value << YAML::BeginMap
-        << YAML::Key << "upstream" << YAML::Value << r.upstream_text
-        << YAML::Key << "server_key" << YAML::Value;
-    masked_or_null(r.server_key) << YAML::Key << "ca_file" << YAML::Value;
+    out << YAML::Key << name << YAML::Value << YAML::BeginMap << YAML::Key << "provider" << YAML::Value
+        << std::string(to_string(r.provider)) << YAML::Key << "upstream" << YAML::Value << r.upstream_text;
+    if (r.provider == policy::provider_kind::bedrock) {
+      out << YAML::Key << "region" << YAML::Value << r.aws.region << YAML::Key << "aws_access_key_id" << YAML::Value;
+      masked_or_null(r.aws.access_key_id) << YAML::Key << "aws_secret_access_key" << YAML::Value;
+      masked_or_null(r.aws.secret_access_key) << YAML::Key << "aws_session_token" << YAML::Value;
+      masked_or_null(r.aws.session_token);
+    } else {
+      out << YAML::Key << "server_key" << YAML::Value;
+      masked_or_null(r.server_key);
+    }
+    if (r.provider == policy::provider_kind::generic)
+      out << YAML::Key << "credential_header" << YAML::Value << r.credential_header << YAML::Key << "credential_format"
+          << YAML::Value << (r.credential_bearer ? "bearer" : "raw") << YAML::Key << "cost_header" << YAML::Value
+          << r.cost_header;
+    out << YAML::Key << "ca_file" << YAML::Value;
     (r.ca_file ? out << *r.ca_file : out << YAML::Null)
         << YAML::Key << "client_credentials" << YAML::Value
-        << (r.client_credentials == policy::client_credentials_mode::forward ? "forward" : "server_only")
-        << YAML::Key << "oauth_hosts" << YAML::Value << YAML::Flow << r.oauth_hosts << YAML::EndMap;
+        << (r.client_credentials == policy::client_credentials_mode::forward ? "forward" : "server_only");
+    if (r.provider == policy::provider_kind::anthropic)
+      out << YAML::Key << "oauth_hosts" << YAML::Value << YAML::Flow << r.oauth_hosts;
+    out << YAML::EndMap;
   }
   out << YAML::EndMap;
   out << YAML::Key << "master_key" << YAML::Value;

@@ -11,6 +11,7 @@
 #include "common/secret.hpp"
 #include "policy/credential_label.hpp"
 #include "policy/credential_rule.hpp"
+#include "policy/provider.hpp"
 
 namespace passgate::config {
 
@@ -45,11 +46,26 @@ struct upstream_url {
   std::string host_header() const;  // "host" or "host:port" when not the default port
 };
 
+// AWS credentials a Bedrock route signs its requests with (Signature V4).
+struct aws_credentials {
+  secret access_key_id;
+  secret secret_access_key;
+  secret session_token;  // empty: long-term credentials
+  std::string region;    // "us-east-1"
+};
+
 struct route_config {
   std::string name;    // mounted at "/{name}/"
+  policy::provider_kind provider = policy::provider_kind::anthropic;
   std::string upstream_text;
   upstream_url upstream;
   secret server_key;
+  aws_credentials aws;  // bedrock
+  // generic: the header the credential travels in, whether as "Bearer <key>",
+  // and the response header an upstream may report the answer's cost in (USD).
+  std::string credential_header;
+  bool credential_bearer = true;
+  std::string cost_header;
   std::optional<std::string> ca_file;
   policy::client_credentials_mode client_credentials = policy::client_credentials_mode::forward;
   std::vector<std::string> oauth_hosts{"api.anthropic.com"};
@@ -140,7 +156,9 @@ using env_lookup = std::optional<std::string> (*)(const char* name);
 std::optional<std::string> process_env(const char* name);
 
 // The embedded defaults (no file): /anthropic → https://api.anthropic.com, server
-// key from ANTHROPIC_API_KEY when set.
+// key from ANTHROPIC_API_KEY when set; /openai → https://api.openai.com
+// (OPENAI_API_KEY); /gemini → https://generativelanguage.googleapis.com
+// (GEMINI_API_KEY); /bedrock when AWS_REGION and AWS credentials are set.
 config defaults(env_lookup env = process_env);
 config load_file(const std::string& path, env_lookup env = process_env);
 config load_text(const std::string& yaml, const std::string& source_name, env_lookup env = process_env);

@@ -35,10 +35,38 @@ constexpr bool is_placeholder(std::string_view token) {
          hdr::iequals(token, "undefined"sv);
 }
 
+struct rule_state {
+  // The gateway key the caller named explicitly, if any.
+  std::string_view explicit_key;
+  bool explicit_key_seen = false;
+  // Per client header of the route: how many values will be forwarded, the
+  // first value (a second, different one is refused: which would the provider
+  // use? an identical one is not sent twice) and the label of what goes on.
+  std::array<int, 2> forwarded{0, 0};
+  std::array<std::optional<std::string_view>, 2> first;
+  std::array<credential_label, 2> label{credential_label::none, credential_label::none};
+  bool oauth_forwarded = false;
+};
+
+// The route's client header `name` is (0 or 1), -1 for another credential
+// header, -2 for anything else.
+int credential_slot(const route_policy& route, std::string_view name) {
+  for (int i = 0; i < 2; ++i)
+    if (!route.client_headers[i].empty() && hdr::iequals(name, route.client_headers[i])) return i;
+  return hdr::is_credential(name) ? -1 : -2;
+}
+
+// Headers that carry an AWS signature: a signing route sets them itself.
+bool is_aws_signing_header(std::string_view name) {
+  return hdr::iequals(name, "x-amz-date"sv) || hdr::iequals(name, "x-amz-security-token"sv) ||
+         hdr::iequals(name, "x-amz-content-sha256"sv);
+}
+
 // Why an x-pass-NAME header may not set NAME; empty if it may.
-std::string_view x_pass_refusal(std::string_view name) {
+std::string_view x_pass_refusal(std::string_view name, const route_policy& route) {
   if (name.empty()) return "names no header";
-  if (hdr::is_credential(name)) return "would set a credential header";
+  if (credential_slot(route, name) != -2) return "would set a credential header";
+  if (route.signs_requests && is_aws_signing_header(name)) return "would set a header of the request's AWS signature";
   if (hdr::is_gateway_key(name)) return "would set a gateway key header";
   if (hdr::iequals(name, hdr::host) || hdr::iequals(name, hdr::content_length) ||
       hdr::iequals(name, hdr::expect) || hdr::is_hop_by_hop(name))
@@ -46,21 +74,6 @@ std::string_view x_pass_refusal(std::string_view name) {
   if (hdr::istarts_with(name, hdr::x_pass_prefix)) return "would nest x-pass-";
   return {};
 }
-
-struct rule_state {
-  // The gateway key the caller named explicitly, if any.
-  std::string_view explicit_key;
-  bool explicit_key_seen = false;
-  // Provider credentials that will be forwarded.
-  int api_key_count = 0;
-  int authorization_count = 0;
-  // The first value of each provider credential header: a second, different one
-  // is refused (which would the provider use?), an identical one is not sent twice.
-  std::optional<std::string_view> first_api_key;
-  std::optional<std::string_view> first_authorization;
-  bool oauth_forwarded = false;
-  bool api_key_bearer_forwarded = false;  // Authorization: Bearer sk-ant-api…
-};
 
 }  // namespace
 
@@ -77,6 +90,24 @@ bool is_bearer_with(std::string_view v, std::string_view token, std::string_view
 bool is_api_key_authorization(std::string_view v) { return is_bearer_with(v, strip_bearer(v), "sk-ant-api"sv); }
 
 bool is_oauth_authorization(std::string_view v) { return is_bearer_with(v, strip_bearer(v), "sk-ant-oat"sv); }
+
+credential_label client_label(provider_kind p, std::string_view header, std::string_view value) {
+  const bool authorization = hdr::iequals(header, hdr::authorization);
+  switch (p) {
+    case provider_kind::anthropic:
+      if (!authorization) return credential_label::byok;
+      if (is_oauth_authorization(value)) return credential_label::oauth;
+      return is_api_key_authorization(value) ? credential_label::byok : credential_label::bearer;
+    case provider_kind::openai:
+      return is_bearer_with(value, strip_bearer(value), "sk-"sv) ? credential_label::byok : credential_label::bearer;
+    case provider_kind::gemini:
+      return authorization ? credential_label::bearer : credential_label::byok;
+    case provider_kind::bedrock:
+    case provider_kind::generic:
+      return credential_label::byok;
+  }
+  return credential_label::bearer;
+}
 
 void apply_credential_rule(std::span<const header_view> in, const route_policy& route,
                            const key_lookup& lookup, policy_result& out) {
@@ -185,26 +216,20 @@ void apply_credential_rule(std::span<const header_view> in, const route_policy& 
       consume_gateway_key(key, true);
       continue;
     }
-    if (hdr::iequals(name, hdr::x_api_key)) {
-      if (!same_as_first(st.first_api_key, h.value, hdr::x_api_key)) return;
-      if (repeated) continue;
-      auto key = strip_bearer(h.value);
-      if (is_placeholder(key) || consume_gateway_key(key, false)) continue;
-      if (client_credential_dropped) continue;
-      ++st.api_key_count;
-      out.headers.push_back(h);
-      continue;
-    }
-    if (hdr::iequals(name, hdr::authorization)) {
-      if (!same_as_first(st.first_authorization, h.value, hdr::authorization)) return;
-      if (repeated) continue;
+    if (route.signs_requests && is_aws_signing_header(name)) continue;
+    if (int slot = credential_slot(route, name); slot != -2) {
+      if (slot >= 0) {
+        const auto i = static_cast<std::size_t>(slot);
+        if (!same_as_first(st.first[i], h.value, route.client_headers[i])) return;
+        if (repeated) continue;
+      }
       auto token = strip_bearer(h.value);
       if (is_placeholder(token) || consume_gateway_key(token, false)) continue;
-      if (client_credential_dropped) continue;
-      ++st.authorization_count;
-      // The token is already stripped: the labels need only the scheme checked.
-      st.oauth_forwarded |= is_bearer_with(h.value, token, "sk-ant-oat"sv);
-      st.api_key_bearer_forwarded |= is_bearer_with(h.value, token, "sk-ant-api"sv);
+      // Another provider's credential header never reaches this one.
+      if (slot < 0 || client_credential_dropped) continue;
+      const auto i = static_cast<std::size_t>(slot);
+      if (st.forwarded[i]++ == 0) st.label[i] = client_label(route.provider, route.client_headers[i], h.value);
+      st.oauth_forwarded |= st.label[i] == credential_label::oauth;
       out.headers.push_back(h);
       continue;
     }
@@ -218,17 +243,17 @@ void apply_credential_rule(std::span<const header_view> in, const route_policy& 
     return;
   }
 
-  // The label: the client's own credential first, then the route's server key.
-  if (st.api_key_count > 0) {
-    out.label = credential_label::byok;
-  } else if (st.authorization_count > 0) {
-    // Newer Anthropic SDKs send an API key as a Bearer token: still the caller's own key.
-    out.label = st.oauth_forwarded            ? credential_label::oauth
-                : st.api_key_bearer_forwarded ? credential_label::byok
-                                              : credential_label::bearer;
+  // The label: the client's own credential first (the route's first client
+  // header before its second), then the route's server key.
+  if (st.forwarded[0] > 0) {
+    out.label = st.label[0];
+  } else if (st.forwarded[1] > 0) {
+    out.label = st.label[1];
+  } else if (route.signs_requests) {
+    out.label = credential_label::server;
   } else if (!route.server_key.empty()) {
     out.label = credential_label::server;
-    out.headers.push_back({server_key_header, route.server_key});
+    out.headers.push_back({route.server_key_header, route.server_key});
   } else {
     out.label = credential_label::none;
   }
@@ -264,7 +289,7 @@ void apply_credential_rule(std::span<const header_view> in, const route_policy& 
   for (const auto& h : in) {
     if (!hdr::istarts_with(h.name, hdr::x_pass_prefix)) continue;
     auto target = h.name.substr(hdr::x_pass_prefix.size());
-    auto why = x_pass_refusal(target);
+    auto why = x_pass_refusal(target, route);
     if (why.empty() && has_connection && named_in_connection(target)) why = "would set a hop-by-hop header";
     if (!why.empty()) {
       fail(gateway_error::bad_header,

@@ -14,6 +14,7 @@
 #include "common/gateway_error.hpp"
 #include "common/headers.hpp"
 #include "policy/credential_label.hpp"
+#include "policy/provider.hpp"
 
 namespace passgate::policy {
 
@@ -21,10 +22,17 @@ using header_view = hdr::field;
 
 enum class client_credentials_mode { forward, server_only };
 
+// One route's side of the rule; the defaults are an Anthropic route's.
 struct route_policy {
   std::string_view route_name;
+  provider_kind provider = provider_kind::anthropic;
   client_credentials_mode mode = client_credentials_mode::forward;
-  std::string_view server_key;       // empty: the route has none
+  // The headers the caller's own credential travels in, first one deciding the
+  // label (provider_rule::client_headers; a generic route's from its config).
+  std::array<std::string_view, 2> client_headers{"x-api-key", "authorization"};
+  std::string_view server_key_header = "x-api-key";
+  std::string_view server_key;       // the header's whole value ("Bearer …" where due); empty: none
+  bool signs_requests = false;       // no client credential goes on; the relay signs (label server)
   bool oauth_host_allowed = true;    // the upstream host is on the route's oauth_hosts
   bool require_key = false;          // no valid gateway key → 401
 };
@@ -54,10 +62,9 @@ struct policy_result {
   }
 };
 
-// The server key is sent as this header (Anthropic's).
-inline constexpr std::string_view server_key_header = "x-api-key";
-
-// Applies the rule. `out` is cleared first; its vectors keep their capacity so a
+// Applies the rule. Of the credential headers (hdr::is_credential and the
+// route's client headers) only the route's own go on; a gateway key in any of
+// them is consumed, a placeholder ("None", "null", empty) dropped. `out` is cleared first; its vectors keep their capacity so a
 // connection can reuse one result for every request. Views in `out` point into
 // `in` and `route`.
 void apply_credential_rule(std::span<const header_view> in, const route_policy& route,

@@ -59,4 +59,56 @@ mapped_path map_path(std::string_view base_path, std::string_view rest, std::str
   return {true, {}};
 }
 
+namespace {
+
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+void percent_decode(std::string_view in, std::string& out) {
+  out.clear();
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    if (in[i] == '%' && i + 2 < in.size() && hex_digit(in[i + 1]) >= 0 && hex_digit(in[i + 2]) >= 0) {
+      out.push_back(static_cast<char>(hex_digit(in[i + 1]) * 16 + hex_digit(in[i + 2])));
+      i += 2;
+    } else {
+      out.push_back(in[i] == '+' ? ' ' : in[i]);
+    }
+  }
+}
+
+}  // namespace
+
+bool take_query_param(std::string& target, std::string_view name, std::string& value) {
+  const auto q = target.find('?');
+  if (q == std::string::npos) return false;
+  bool found = false;
+  std::string kept;
+  std::string_view query = std::string_view(target).substr(q + 1);
+  while (true) {
+    const auto amp = query.find('&');
+    const auto param = query.substr(0, amp);
+    const auto eq = param.find('=');
+    if (param.substr(0, eq) == name) {
+      if (!found) percent_decode(eq == std::string_view::npos ? std::string_view{} : param.substr(eq + 1), value);
+      found = true;
+    } else if (!param.empty()) {
+      if (!kept.empty()) kept.push_back('&');
+      kept.append(param);
+    }
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  if (!found) return false;
+  target.resize(q);
+  if (!kept.empty()) {
+    target.push_back('?');
+    target.append(kept);
+  }
+  return true;
+}
+
 }  // namespace passgate::policy

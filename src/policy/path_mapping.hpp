@@ -17,6 +17,12 @@ struct mapped_path {
 // trailing slash ("" or "/proxy"). Writes the upstream target into `out`.
 mapped_path map_path(std::string_view base_path, std::string_view rest, std::string& out);
 
+// Takes every `name=…` parameter out of the query of `target` ("/p?a=1&key=K&b=2"
+// → "/p?a=1&b=2"; a query left empty loses its '?'), the first one's value
+// percent-decoded into `value`. True when there was one. A credential in a URL
+// is moved to a header this way: URLs end up in logs, headers do not.
+bool take_query_param(std::string& target, std::string_view name, std::string& value);
+
 // The path part of a target, without the query ("/v1/messages").
 constexpr std::string_view path_only(std::string_view target) {
   return target.substr(0, target.find('?'));

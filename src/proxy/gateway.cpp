@@ -1,8 +1,52 @@
 #include "proxy/gateway.hpp"
 
 #include "upstream/tls.hpp"
+#include "usage/anthropic_usage.hpp"
+#include "usage/gemini_usage.hpp"
+#include "usage/openai_usage.hpp"
 
 namespace passgate::proxy {
+
+namespace {
+
+// What the route's provider rule and config make of it.
+void describe_provider(route_runtime& rt, const config::route_config& rc, bool require_key) {
+  const auto& rule = policy::rule_of(rc.provider);
+  auto& p = rt.policy;
+  p.route_name = rc.name;
+  p.provider = rc.provider;
+  p.mode = rc.client_credentials;
+  p.oauth_host_allowed = rc.oauth_host_allowed;
+  p.require_key = require_key;
+  p.client_headers = rule.client_headers;
+  p.server_key_header = rule.server_key_header;
+  bool bearer = rule.server_key_bearer;
+  if (rc.provider == policy::provider_kind::generic) {
+    p.client_headers = {rc.credential_header, ""};
+    p.server_key_header = rc.credential_header;
+    bearer = rc.credential_bearer;
+    rt.cost_header = rc.cost_header;
+  }
+  if (!rc.server_key.empty()) rt.server_credential = (bearer ? "Bearer " : "") + std::string(rc.server_key.reveal());
+  p.server_key = rt.server_credential;
+  p.signs_requests = rule.signs_requests;
+  if (rule.signs_requests)
+    rt.aws = policy::aws_route_signing{{rc.aws.access_key_id.reveal(), rc.aws.secret_access_key.reveal(),
+                                        rc.aws.session_token.reveal()},
+                                       rc.aws.region};
+  rt.provider = to_string(rc.provider);
+  rt.query_key_param = rule.query_key_param;
+  rt.errors = rule.errors;
+  switch (rc.provider) {
+    case policy::provider_kind::anthropic:
+    case policy::provider_kind::bedrock: rt.usage = &usage::anthropic_dialect(); break;
+    case policy::provider_kind::openai: rt.usage = &usage::openai_dialect(); break;
+    case policy::provider_kind::gemini: rt.usage = &usage::gemini_dialect(); break;
+    case policy::provider_kind::generic: rt.usage = nullptr; break;
+  }
+}
+
+}  // namespace
 
 std::vector<route_runtime> make_routes(const config::config& cfg) {
   std::vector<route_runtime> out;
@@ -15,12 +59,10 @@ std::vector<route_runtime> make_routes(const config::config& cfg) {
     rt.host_header = rc.upstream.host_header();
     if (rc.upstream.tls) rt.tls = upstream::make_client_tls(rc.ca_file);
     rt.endpoint = {rc.upstream.host, rc.upstream.port, rt.tls.get()};
-    rt.policy.route_name = rc.name;
-    rt.policy.mode = rc.client_credentials;
-    rt.policy.server_key = rc.server_key.reveal();
-    rt.policy.oauth_host_allowed = rc.oauth_host_allowed;
-    rt.policy.require_key = cfg.auth.require_key;
     out.push_back(std::move(rt));
+    // The policy's views point into this element's strings: set once it is in
+    // place (the vector was reserved: it never moves).
+    describe_provider(out.back(), rc, cfg.auth.require_key);
   }
   return out;
 }

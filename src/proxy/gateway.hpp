@@ -13,11 +13,13 @@
 #include "config/config.hpp"
 #include "limits/limiter.hpp"
 #include "metrics/metrics.hpp"
+#include "policy/aws_signing.hpp"
 #include "policy/credential_rule.hpp"
 #include "upstream/connector.hpp"
 #include "upstream/pool.hpp"
 #include "usage/prices.hpp"
 #include "usage/spend_record.hpp"
+#include "usage/usage_dialect.hpp"
 
 namespace passgate::proxy {
 
@@ -29,6 +31,14 @@ struct route_runtime {
   std::unique_ptr<asio::ssl::context> tls;
   upstream::endpoint_spec endpoint;
   policy::route_policy policy;
+  // The provider's ways, from its rule (policy/provider.hpp).
+  std::string_view provider;                    // "openai": the rows' provider
+  std::string server_credential;                // the server key as its header's value ("Bearer …" where due)
+  std::string_view query_key_param;             // Gemini's "key": moved from the URL to the credential header
+  const usage::usage_dialect* usage = nullptr;  // where answers carry usage; null: the tap does not read them
+  error_dialect errors = error_dialect::anthropic;
+  std::optional<policy::aws_route_signing> aws;  // Bedrock: every request is signed
+  std::string_view cost_header;                 // generic: the answer's cost in USD, when the upstream sends it
 };
 
 // A request the gateway itself answers under its own listener (admin API).

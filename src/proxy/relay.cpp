@@ -4,6 +4,8 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <cmath>
+#include <cstdlib>
 
 #include <spdlog/spdlog.h>
 
@@ -17,6 +19,8 @@
 #include "policy/path_mapping.hpp"
 #include "proxy/local_errors.hpp"
 #include "proxy/session.hpp"
+#include "policy/aws_signing.hpp"
+#include "usage/bedrock_model.hpp"
 #include "usage/content_type.hpp"
 #include "usage/record_usage.hpp"
 
@@ -57,7 +61,7 @@ bool session::apply_usage() {
   tap_.finish();
   static const usage::price_table no_prices;
   const auto& seen = tap_.result();
-  auto how = usage::record_usage(rq_.record, seen, w_.gw.prices ? *w_.gw.prices : no_prices);
+  auto how = usage::record_usage(rq_.record, seen, w_.gw.prices ? *w_.gw.prices : no_prices, path_model_);
   if (how == usage::pricing::unknown_model && w_.gw.prices) {
     auto n = w_.gw.stats.unknown_model_rows.fetch_add(1, std::memory_order_relaxed) + 1;
     if ((n & (n - 1)) == 0)  // 1, 2, 4, …: visible without flooding
@@ -144,6 +148,27 @@ awaitable<std::optional<stop_reason>> session::connect_upstream(route_runtime& r
                         std::string("upstream unreachable (") + r.stage + "): " + r.ec.message()};
 }
 
+// A key in the URL (Gemini's ?key=) is a credential like its header: taken
+// out of the target and judged by the credential rule as that header (the
+// caller's own key goes up as the header, a gateway key is consumed). URLs are
+// logged by proxies and kept in histories; headers are not.
+void session::take_query_credential(const route_runtime& rt) {
+  if (policy::take_query_param(target_, rt.query_key_param, query_key_))
+    header_views_.push_back({rt.policy.client_headers[0], query_key_});
+}
+
+// A generic route's upstream may say what the answer cost, in USD, in a header
+// the route names: a plain non-negative decimal number, else ignored.
+void session::note_reported_cost(std::string_view value) {
+  value = hdr::trim(value);
+  if (value.empty() || value.size() > 32 || value.find_first_not_of("0123456789.eE+-") != std::string_view::npos) return;
+  const std::string text(value);
+  char* end = nullptr;
+  const double cost = std::strtod(text.c_str(), &end);
+  if (end != text.c_str() + text.size() || !std::isfinite(cost) || cost < 0) return;
+  rq_.record.cost_usd = cost;
+}
+
 // Who and what made the request, for its row: the Claude Code headers and the
 // client's product token now; metadata.user_id as the body goes by.
 void session::note_attribution_headers() {
@@ -165,7 +190,72 @@ void session::feed_attribution() {
   for (const auto& v : views_) attribution_.feed({static_cast<const char*>(v.data()), v.size()});
 }
 
+// The first write of a request (out_: its head and the body bytes at hand) on
+// a pooled or new connection. A pooled connection that fails on it is retried
+// once on a fresh one: nothing reached the upstream.
+awaitable<std::optional<stop_reason>> session::write_first(route_runtime& rt) {
+  for (int attempt = 0;; ++attempt) {
+    if (auto stop = co_await connect_upstream(rt, attempt == 0)) co_return stop;
+    expire_after(seconds(w_.gw.cfg->limits.upstream_idle_timeout_s));
+    auto [wec, n] = co_await up_->write(pieces(out_));
+    if (!wec) co_return std::nullopt;
+    close_upstream();
+    if (rq_.upstream_reused && attempt == 0 && !rq_.timed_out) continue;
+    if (rq_.timed_out) co_return stop_reason{gateway_error::upstream_timeout, "upstream did not take the request in time"};
+    co_return stop_reason{gateway_error::upstream_unreachable,
+                          "upstream connection failed while sending the request: " + wec.message()};
+  }
+}
+
+// More of the request body from the client, into in_.
+awaitable<std::optional<stop_reason>> session::read_body_more() {
+  const auto& L = w_.gw.cfg->limits;
+  expire_after(seconds(L.idle_timeout_s));
+  auto [rec, n] = co_await client_.async_read_some(http::read_space(in_, 16384), use_tuple);
+  if (rec) {
+    if (rq_.timed_out && !rq_.cut)
+      co_return stop_reason{gateway_error::bad_request, "request body stalled for " + secs_text(L.idle_timeout_s) + " s"};
+    rq_.client_gone = true;
+    co_return stop_reason{gateway_error::bad_request, "client closed the connection while sending the body"};
+  }
+  in_.commit(n);
+  co_return std::nullopt;
+}
+
+// A Bedrock request: AWS signs the body's hash, so the body is read whole
+// (within max_body_bytes) before anything goes up, then sent with its length.
+// The answer still streams.
+awaitable<std::optional<stop_reason>> session::send_signed_request(route_runtime& rt) {
+  const auto& L = w_.gw.cfg->limits;
+  signed_body_.clear();
+  for (;;) {
+    error_code ec;
+    views_.clear();
+    std::size_t used = parse_body(*req_, in_, ec, body_limits(L));
+    if (ec) {
+      auto [code, message] = body_error(ec, L);
+      co_return stop_reason{code, std::move(message), true};
+    }
+    feed_attribution();
+    for (auto v : views_) signed_body_.append(static_cast<const char*>(v.data()), v.size());
+    in_.consume(used);
+    if (req_->is_done()) break;
+    if (auto stop = co_await read_body_more()) co_return stop;
+  }
+  views_.clear();
+  policy::append_aws_signature(head_, *rt.aws, req_->get().method_string(), target_, rt.host_header, signed_body_,
+                               std::chrono::system_clock::now());
+  head_.append("content-length: ");
+  http::append_number(head_, signed_body_.size());
+  head_.append("\r\n\r\n");
+  out_.clear();
+  out_.push_back(asio::buffer(head_));
+  if (!signed_body_.empty()) out_.push_back(asio::buffer(signed_body_));
+  co_return co_await write_first(rt);
+}
+
 awaitable<std::optional<stop_reason>> session::send_request(route_runtime& rt) {
+  if (rt.aws) co_return co_await send_signed_request(rt);
   const auto& L = w_.gw.cfg->limits;
   const auto limits = body_limits(L);
   const bool chunked = req_->chunked();
@@ -178,42 +268,19 @@ awaitable<std::optional<stop_reason>> session::send_request(route_runtime& rt) {
   }
   feed_attribution();
 
-  // The head and the body bytes already here go in one write. A pooled connection
-  // that fails on it is retried once on a fresh one: nothing reached the upstream.
-  // Giving up, the body bytes the parser already took are consumed with it: left
-  // in the buffer they would be read again, as the body's rest or as the next
-  // request on this connection.
-  for (int attempt = 0;; ++attempt) {
-    if (auto stop = co_await connect_upstream(rt, attempt == 0)) {
-      in_.consume(used);
-      co_return stop;
-    }
-    out_.clear();
-    out_.push_back(asio::buffer(head_));
-    frame_views(chunked, req_->is_done());
-    expire_after(seconds(L.upstream_idle_timeout_s));
-    auto [wec, n] = co_await up_->write(pieces(out_));
-    if (!wec) break;
-    close_upstream();
-    if (rq_.upstream_reused && attempt == 0 && !rq_.timed_out) continue;
-    in_.consume(used);
-    if (rq_.timed_out) co_return stop_reason{gateway_error::upstream_timeout, "upstream did not take the request in time"};
-    co_return stop_reason{gateway_error::upstream_unreachable,
-                          "upstream connection failed while sending the request: " + wec.message()};
-  }
+  // The head and the body bytes already here go in one write. Whatever comes of
+  // it, the body bytes the parser took are consumed: left in the buffer they
+  // would be read again, as the body's rest or as the next request.
+  out_.clear();
+  out_.push_back(asio::buffer(head_));
+  frame_views(chunked, req_->is_done());
+  auto first = co_await write_first(rt);
   in_.consume(used);
+  if (first) co_return first;
 
   // The rest of the body, as it arrives.
   while (!req_->is_done()) {
-    expire_after(seconds(L.idle_timeout_s));
-    auto [rec, n] = co_await client_.async_read_some(http::read_space(in_, 16384), use_tuple);
-    if (rec) {
-      if (rq_.timed_out && !rq_.cut)
-        co_return stop_reason{gateway_error::bad_request, "request body stalled for " + secs_text(L.idle_timeout_s) + " s"};
-      rq_.client_gone = true;
-      co_return stop_reason{gateway_error::bad_request, "client closed the connection while sending the body"};
-    }
-    in_.commit(n);
+    if (auto stop = co_await read_body_more()) co_return stop;
     views_.clear();
     used = parse_body(*req_, in_, ec, limits);
     if (ec) {
@@ -361,16 +428,21 @@ awaitable<session::next> session::answer_refusal() {
   }
   if (budget) extra_headers_.append("x-should-retry: false\r\n");
   const auto e = budget ? gateway_error::budget_exceeded : unchecked ? gateway_error::unavailable : gateway_error::rate_limited;
-  co_return co_await answer(shape_of(e).status, "application/json", error_body(e, a.message), false);
+  append_error_headers(extra_headers_, e, errors_);
+  co_return co_await answer(shape_of(e).status, "application/json", error_body(e, a.message, errors_), false);
 }
 
 awaitable<session::next> session::relay(route_runtime& rt, std::string_view rest) {
   const auto& req = req_->get();
   rq_.record.route = rt.cfg->name;
+  rq_.record.provider = rt.provider;
+  errors_ = rt.errors;
   rq_.record.path = std::string(policy::path_only(rest.empty() ? "/"sv : rest).substr(0, 512));  // a row, not a dump
+  if (rt.aws) path_model_ = usage::bedrock_model(rq_.record.path);
 
   if (auto m = policy::map_path(rt.cfg->upstream.base_path, rest, target_); !m.ok)
     co_return co_await answer_local(gateway_error::bad_path, std::string(m.reason));
+  if (!rt.query_key_param.empty()) take_query_credential(rt);
 
   policy::apply_credential_rule(header_views_, rt.policy, w_.gw.lookup, policy_);
   rq_.record.credential = std::string(to_string(policy_.label));
@@ -406,14 +478,18 @@ awaitable<session::next> session::relay(route_runtime& rt, std::string_view rest
   head_.append(" HTTP/1.1\r\n");
   http::append_header(head_, hdr::host, rt.host_header);
   for (const auto& h : policy_.headers) http::append_header(head_, h.name, h.value);
-  if (req_->chunked()) {
-    head_.append("transfer-encoding: chunked\r\n");
-  } else if (auto cl = req_->content_length()) {
-    head_.append("content-length: ");
-    http::append_number(head_, *cl);
+  if (rt.aws) {
+    // The signature and the length follow once the body is read (send_signed_request).
+  } else if (req_->chunked()) {
+    head_.append("transfer-encoding: chunked\r\n\r\n");
+  } else {
+    if (auto cl = req_->content_length()) {
+      head_.append("content-length: ");
+      http::append_number(head_, *cl);
+      head_.append("\r\n");
+    }
     head_.append("\r\n");
   }
-  head_.append("\r\n");
 
   if (policy_.expect_continue && !req_->is_done()) {
     out_.assign({asio::buffer("HTTP/1.1 100 Continue\r\n\r\n"sv)});
@@ -480,16 +556,17 @@ awaitable<session::next> session::relay_response(route_runtime& rt) {
   head_.append("\r\n");
   rq_.state = request_state::streaming;
 
-  auto header_value = [&](bhttp::field f) {
+  auto header_value = [&](auto f) {
     auto it = res.find(f);
     return it == res.end() ? std::string_view{} : std::string_view(it->value());
   };
   const auto kind = usage::kind_from_content_type(header_value(bhttp::field::content_type));
-  if (w_.gw.cfg->usage.tap) {
-    tap_.start(kind, usage::encoding_from_header(header_value(bhttp::field::content_encoding)));
+  if (w_.gw.cfg->usage.tap && rt.usage) {
+    tap_.start(kind, usage::encoding_from_header(header_value(bhttp::field::content_encoding)), *rt.usage);
     rq_.tapping = true;
   }
-  if (kind == usage::body_kind::sse && !watching_) watch_client();
+  if (!rt.cost_header.empty()) note_reported_cost(header_value(rt.cost_header));
+  if ((kind == usage::body_kind::sse || kind == usage::body_kind::eventstream) && !watching_) watch_client();
 
   // Head plus whatever body bytes are already here, in one write.
   out_.clear();

@@ -197,6 +197,7 @@ void session::shed_burst_memory() {
   text(target_);
   text(flat_);
   text(frames_);
+  text(signed_body_);
   if (freed) w_.gw.released_bytes.fetch_add(freed, std::memory_order_relaxed);
 }
 
@@ -204,6 +205,8 @@ awaitable<session::next> session::handle_request() {
   shed_burst_memory();
   rq_ = request{};
   extra_headers_.clear();
+  errors_ = error_dialect::anthropic;
+  path_model_.clear();
   rq_.state = request_state::reading_head;
   rq_.started = clock::now();
   next_request_id(rq_.record.request_id);
@@ -317,7 +320,8 @@ awaitable<session::next> session::answer(int status, std::string_view content_ty
 awaitable<session::next> session::answer_local(gateway_error e, std::string_view message, bool close) {
   // The connection stays usable unless asked, or the request was not read whole
   // (answer() sees to that).
-  co_return co_await answer(shape_of(e).status, "application/json", error_body(e, message), close);
+  append_error_headers(extra_headers_, e, errors_);
+  co_return co_await answer(shape_of(e).status, "application/json", error_body(e, message, errors_), close);
 }
 
 awaitable<session::next> session::answer_admin(const local_handler& handler) {

@@ -76,6 +76,11 @@ class session : public watched, public std::enable_shared_from_this<session> {
   awaitable<next> relay(route_runtime& rt, std::string_view rest);
   awaitable<std::optional<stop_reason>> forward(route_runtime& rt);
   awaitable<std::optional<stop_reason>> send_request(route_runtime& rt);
+  awaitable<std::optional<stop_reason>> send_signed_request(route_runtime& rt);
+  awaitable<std::optional<stop_reason>> read_body_more();
+  awaitable<std::optional<stop_reason>> write_first(route_runtime& rt);
+  void take_query_credential(const route_runtime& rt);
+  void note_reported_cost(std::string_view value);
   awaitable<std::optional<stop_reason>> connect_upstream(route_runtime& rt, bool allow_pooled);
   awaitable<std::optional<stop_reason>> read_response_head();
   awaitable<next> relay_response(route_runtime& rt);
@@ -114,6 +119,10 @@ class session : public watched, public std::enable_shared_from_this<session> {
   std::string frames_;
   std::string flat_;  // a write of many small pieces, copied into one
   std::string extra_headers_;  // whole header lines for the next answer (x-ratelimit-*, retry-after)
+  error_dialect errors_ = error_dialect::anthropic;  // the shape of the gateway's own answers: the route's provider's
+  std::string query_key_;      // a credential taken out of the URL (Gemini's ?key=)
+  std::string path_model_;     // the model a Bedrock path names, for the row
+  std::string signed_body_;    // a request body read whole to be signed (Bedrock)
   std::vector<asio::const_buffer> views_;
   // metadata.user_id from the request body, read as it is forwarded (JSON
   // bodies without a content-encoding only).

@@ -16,7 +16,7 @@ namespace passgate::store {
 inline const std::string spend_columns =
     "request_id, started_at_ms, duration_ms, ttfb_ms, key_id, key_alias, route, path, method, "
     "status, model, credential, input_tokens, output_tokens, cache_creation_input_tokens, "
-    "cache_read_input_tokens, cost_usd, outcome, end_user, session_id, agent_id, client";
+    "cache_read_input_tokens, cost_usd, outcome, end_user, session_id, agent_id, client, provider";
 
 // Throws std::invalid_argument unless offset >= 0 and limit > 0.
 void check_page(page p);

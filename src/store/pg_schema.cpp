@@ -132,6 +132,11 @@ CREATE TABLE spend_monthly (
   PRIMARY KEY (month, key_id, model, credential, end_user, client)
 );
 )sql"},
+    // The provider a row's route speaks to; every earlier row came from an
+    // Anthropic route (as SQLite's version 6).
+    {4, R"sql(
+ALTER TABLE spend ADD COLUMN provider text NOT NULL DEFAULT 'anthropic';
+)sql"},
 };
 
 }  // namespace

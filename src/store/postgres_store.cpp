@@ -134,7 +134,7 @@ const std::string insert_spend_sql =
     " FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::text[],"
     " $7::text[], $8::text[], $9::text[], $10::integer[], $11::text[], $12::text[], $13::bigint[],"
     " $14::bigint[], $15::bigint[], $16::bigint[], $17::double precision[], $18::text[],"
-    " $19::text[], $20::text[], $21::text[], $22::text[])"
+    " $19::text[], $20::text[], $21::text[], $22::text[], $23::text[])"
     " WITH ORDINALITY AS u(" + spend_columns + ", ord)"
     " ORDER BY ord"
     " ON CONFLICT (request_id) DO NOTHING"
@@ -174,13 +174,14 @@ usage::spend_record read_spend(const pg::result& r, int row) {
   s.session_id = r.text(row, 19);
   s.agent_id = r.text(row, 20);
   s.client = r.text(row, 21);
-  s.row_id = r.int64(row, 22);
+  s.provider = r.text(row, 22);
+  s.row_id = r.int64(row, 23);
   return s;
 }
 
 // One array parameter per column (see insert_spend_sql).
 params spend_arrays(const std::vector<usage::spend_record>& rows) {
-  pg::array_literal a[22];
+  pg::array_literal a[23];
   for (const auto& r : rows) {
     a[0].add(std::string_view(r.request_id));
     a[1].add(r.started_at_ms);
@@ -204,6 +205,7 @@ params spend_arrays(const std::vector<usage::spend_record>& rows) {
     a[19].add(std::string_view(r.session_id));
     a[20].add(std::string_view(r.agent_id));
     a[21].add(std::string_view(r.client));
+    a[22].add(std::string_view(r.provider));
   }
   params p;
   for (auto& col : a) p.text(std::move(col).done());

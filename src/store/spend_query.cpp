@@ -93,6 +93,8 @@ void row_filters(builder& b, const spend_filter& f) {
     b.where("session_id = " + b.bind(*f.session_id) + (f.session_id->empty() ? "" : " AND session_id <> ''"));
   if (f.status) b.where("status = " + b.bind(std::int64_t(*f.status)));
   if (f.outcome) b.where("outcome = " + b.bind(*f.outcome));
+  if (f.provider) b.where("provider = " + b.bind(*f.provider));
+  if (f.route) b.where("route = " + b.bind(*f.route));
   if (f.from_ms) b.where("started_at_ms >= " + b.bind(*f.from_ms));
   if (f.to_ms) b.where("started_at_ms < " + b.bind(*f.to_ms));
 }
@@ -114,7 +116,7 @@ std::string utc_day(std::int64_t ms) {
 
 bool daily_sums_answer(const spend_filter& f, spend_group g, std::optional<spend_group> split) {
   auto whole_day = [](const std::optional<std::int64_t>& ms) { return !ms || *ms % ms_per_day == 0; };
-  return !f.status && !f.outcome && !f.session_id && whole_day(f.from_ms) && whole_day(f.to_ms) &&
+  return !f.status && !f.outcome && !f.session_id && !f.provider && !f.route && whole_day(f.from_ms) && whole_day(f.to_ms) &&
          served_by_sums(g) && (!split || served_by_sums(*split));
 }
 

@@ -48,6 +48,7 @@ std::string to_line(const usage::spend_record& r) {
   o["key_id"] = r.key_id;
   o["key_alias"] = r.key_alias;
   o["route"] = r.route;
+  o["provider"] = r.provider;
   o["path"] = r.path;
   o["method"] = r.method;
   o["status"] = r.status;
@@ -109,6 +110,8 @@ usage::spend_record from_line(std::string_view line) {
   r.session_id = opt_text("session_id");
   r.agent_id = opt_text("agent_id");
   r.client = opt_text("client");
+  r.provider = opt_text("provider");
+  if (r.provider.empty()) r.provider = "anthropic";  // spooled before routes had providers
   return r;
 }
 

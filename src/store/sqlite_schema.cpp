@@ -166,6 +166,11 @@ INSERT INTO spend_monthly
          SUM(unpriced_requests)
   FROM spend_daily GROUP BY 1, 2, 3, 4, 5, 6;
 )sql"},
+    // The provider a row's route speaks to (several provider kinds may share a
+    // store); every earlier row came from an Anthropic route.
+    {6, R"sql(
+ALTER TABLE spend ADD COLUMN provider TEXT NOT NULL DEFAULT 'anthropic';
+)sql"},
 };
 
 // 0: an empty database.

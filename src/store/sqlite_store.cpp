@@ -98,7 +98,7 @@ void bind_mutable_key_fields(const statement_use& s, int first, const auth::key_
 // A request_id already stored is skipped (its unique index: schema version 3).
 const std::string insert_spend_sql =
     "INSERT INTO spend (" + spend_columns +
-    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
     "ON CONFLICT (request_id) DO NOTHING";
 // Insertion order: the rowid only grows (rows are never deleted), so a cursor
 // past the last id returned sees exactly the rows not yet returned.
@@ -134,7 +134,8 @@ usage::spend_record read_spend(const statement_use& s) {
   r.session_id = s->text(19);
   r.agent_id = s->text(20);
   r.client = s->text(21);
-  r.row_id = s->int64(22);
+  r.provider = s->text(22);
+  r.row_id = s->int64(23);
   return r;
 }
 
@@ -294,6 +295,7 @@ class sqlite_store final : public store {
       s->bind_text_borrowed(20, r.session_id);
       s->bind_text_borrowed(21, r.agent_id);
       s->bind_text_borrowed(22, r.client);
+      s->bind_text_borrowed(23, r.provider);
       s->step();
       if (s->changes() > 0) sums.add(r);  // 0: its request_id was stored already
       s->rewind();

@@ -56,6 +56,8 @@ struct spend_filter {
   std::optional<std::string> session_id;
   std::optional<std::string> client;
   std::optional<std::string> outcome;
+  std::optional<std::string> provider;
+  std::optional<std::string> route;
   // spend_logs only: rows strictly older (before) or newer (after) than the
   // cursor's row, still newest first. Used instead of an offset, so a page deep
   // in a large table costs what the first page costs.

@@ -81,4 +81,17 @@ bool apply_answer_member(std::string_view key, std::string_view raw_value, usage
   return true;
 }
 
+namespace {
+
+bool may_carry_usage(std::string_view name, std::string_view data_prefix) {
+  return is_usage_event(name.empty() ? sniff_event_type(data_prefix) : name);
+}
+
+constexpr usage_dialect anthropic{"anthropic", is_usage_event, apply_stream_event, may_carry_usage,
+                                  is_answer_member, apply_answer_member};
+
+}  // namespace
+
+const usage_dialect& anthropic_dialect() { return anthropic; }
+
 }  // namespace passgate::usage

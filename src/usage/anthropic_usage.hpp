@@ -4,6 +4,7 @@
 // field of the wrong type counts as absent.
 #include <string_view>
 
+#include "usage/usage_dialect.hpp"
 #include "usage/usage_result.hpp"
 
 namespace passgate::usage {
@@ -27,5 +28,9 @@ bool is_answer_member(std::string_view key);
 
 // One such member's raw JSON value. False when it does not parse.
 bool apply_answer_member(std::string_view key, std::string_view raw_value, usage_result& out);
+
+// The functions above as the tap's dialect (also Bedrock's: its chunks carry
+// the same events).
+const usage_dialect& anthropic_dialect();
 
 }  // namespace passgate::usage

@@ -11,6 +11,7 @@ body_kind kind_from_content_type(std::string_view content_type) {
   const auto media_type = trim(content_type.substr(0, content_type.find(';')));
   if (iequals(media_type, "text/event-stream")) return body_kind::sse;
   if (iequals(media_type, "application/json")) return body_kind::json;
+  if (iequals(media_type, "application/vnd.amazon.eventstream")) return body_kind::eventstream;
   return body_kind::other;
 }
 

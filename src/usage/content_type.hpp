@@ -8,6 +8,7 @@ namespace passgate::usage {
 enum class body_kind {
   sse,    // text/event-stream: a streamed Messages answer
   json,   // application/json: a whole answer, an error or a count_tokens result
+  eventstream,  // application/vnd.amazon.eventstream: Bedrock's streamed answer
   other,  // nothing the tap reads
 };
 

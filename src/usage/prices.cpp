@@ -161,9 +161,11 @@ const model_price* price_table::find(std::string_view model) const {
   return nullptr;
 }
 
-std::optional<double> price_table::cost_usd(const usage_result& usage) const {
+std::optional<double> price_table::cost_usd(const usage_result& usage) const { return cost_usd(usage.model, usage); }
+
+std::optional<double> price_table::cost_usd(std::string_view model, const usage_result& usage) const {
   if (!usage.saw_usage) return std::nullopt;
-  const auto* price = find(usage.model);
+  const auto* price = find(model);
   if (price == nullptr) return std::nullopt;
   return usage::cost_usd(*price, usage);
 }

@@ -60,6 +60,8 @@ class price_table {
 
   // nullopt when the model is unknown or no usage was seen: never 0 for unknown.
   std::optional<double> cost_usd(const usage_result& usage) const;
+  // The same for a model named elsewhere (the request's path) than in `usage`.
+  std::optional<double> cost_usd(std::string_view model, const usage_result& usage) const;
 
   std::size_t size() const noexcept { return models_.size() + aliases_.size(); }  // ids and aliases
 

@@ -14,7 +14,8 @@ struct spend_record {
   std::optional<std::int64_t> ttfb_ms;
   std::string key_id;         // empty: anonymous caller
   std::string key_alias;
-  std::string route;          // "anthropic"
+  std::string route;          // "anthropic", "openai", … (the route's name)
+  std::string provider;       // anthropic | openai | gemini | bedrock | generic
   std::string path;           // upstream path, no query
   std::string method;
   int status = 0;             // status sent to the client (0: none sent)

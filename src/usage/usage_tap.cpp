@@ -1,17 +1,20 @@
 #include "usage/usage_tap.hpp"
 
 #include "usage/anthropic_usage.hpp"
+#include "usage/bedrock_usage.hpp"
 #include "usage/body_decoder.hpp"
+#include "usage/eventstream_reader.hpp"
 #include "usage/json_scanner.hpp"
 #include "usage/sse_reader.hpp"
 
 namespace passgate::usage {
 
-struct usage_tap::impl final : sse_listener, json_member_listener {
+struct usage_tap::impl final : sse_listener, json_member_listener, eventstream_listener {
   // Everything is reset in place: the capture buffers keep their capacity
   // (bounded by the readers) for the connection's next answer.
-  void start(body_kind k, content_encoding encoding) {
+  void start(body_kind k, content_encoding encoding, const usage_dialect& d) {
     kind = k;
+    dialect = &d;
     std::string model = std::move(result.model);
     std::string error_type = std::move(result.error_type);
     result = usage_result{};
@@ -21,6 +24,7 @@ struct usage_tap::impl final : sse_listener, json_member_listener {
     result.error_type.clear();
     sse.reset();
     json.reset();
+    events.reset();
     decoder.reset();
     unsupported_encoding = false;
     stopped = kind == body_kind::other;
@@ -56,6 +60,9 @@ struct usage_tap::impl final : sse_listener, json_member_listener {
     stopped = true;
     if (kind == body_kind::sse) {
       sse.finish();
+    } else if (kind == body_kind::eventstream) {
+      events.finish();
+      if (events.malformed() || events.oversized()) result.unparseable = true;
     } else {
       json.finish();
       if (json.malformed()) result.unparseable = true;
@@ -68,6 +75,9 @@ struct usage_tap::impl final : sse_listener, json_member_listener {
     if (kind == body_kind::sse) {
       sse.feed(plain);
       if (sse.saw_unknown_field()) result.unparseable = true;
+    } else if (kind == body_kind::eventstream) {
+      events.feed(plain);
+      if (events.malformed()) give_up();
     } else {
       json.feed(plain);
       if (json.malformed()) give_up();
@@ -80,45 +90,56 @@ struct usage_tap::impl final : sse_listener, json_member_listener {
     stopped = true;
   }
 
-  bool wants_event(std::string_view name) const override { return is_usage_event(name); }
+  bool wants_event(std::string_view name) const override { return dialect->wants_event(name); }
 
   void on_event(std::string_view name, std::string_view data, bool truncated) override {
     if (truncated) {
       // Only content events grow this large; one that may carry usage was lost.
-      if (is_usage_event(name.empty() ? sniff_event_type(data) : name)) result.unparseable = true;
-    } else if (!apply_stream_event(name, data, result)) {
+      if (dialect->may_carry_usage(name, data)) result.unparseable = true;
+    } else if (!dialect->apply_stream_event(name, data, result)) {
       result.unparseable = true;
     }
   }
 
-  bool wants_member(std::string_view key) const override { return is_answer_member(key); }
+  bool wants_member(std::string_view key) const override { return dialect->wants_member(key); }
 
   void on_member(std::string_view key, std::string_view raw_value, bool truncated) override {
-    if (truncated || !apply_answer_member(key, raw_value, result)) result.unparseable = true;
+    if (truncated || !dialect->apply_answer_member(key, raw_value, result)) result.unparseable = true;
+  }
+
+  void on_message(const eventstream_message& m) override {
+    if (!apply_bedrock_message(m, *dialect, result, chunk_text)) result.unparseable = true;
   }
 
   body_kind kind = body_kind::other;
+  const usage_dialect* dialect = &anthropic_dialect();
   usage_result result;
   sse_reader sse{*this};
   json_scanner json{*this};
+  eventstream_reader events{*this};
+  std::string chunk_text;  // a Bedrock chunk's decoded event
   std::unique_ptr<body_decoder> decoder;
   bool unsupported_encoding = false;
   bool stopped = true;
 };
 
 usage_tap::usage_tap() = default;
-usage_tap::usage_tap(body_kind kind, content_encoding encoding) { start(kind, encoding); }
+usage_tap::usage_tap(body_kind kind, content_encoding encoding) { start(kind, encoding, anthropic_dialect()); }
 usage_tap::~usage_tap() = default;
 usage_tap::usage_tap(usage_tap&&) noexcept = default;
 usage_tap& usage_tap::operator=(usage_tap&&) noexcept = default;
 
 void usage_tap::start(body_kind kind, content_encoding encoding) noexcept {
+  start(kind, encoding, anthropic_dialect());
+}
+
+void usage_tap::start(body_kind kind, content_encoding encoding, const usage_dialect& dialect) noexcept {
   try {
     if (!impl_) {
       if (kind == body_kind::other) return;  // nothing to read, nothing to forget
       impl_ = std::make_unique<impl>();  // on first use: many connections never need one
     }
-    impl_->start(kind, encoding);
+    impl_->start(kind, encoding, dialect);
   } catch (...) {  // out of memory: this body goes unread
     if (impl_) impl_->give_up();
   }
@@ -148,7 +169,7 @@ const usage_result& usage_tap::result() const noexcept {
 }
 
 std::size_t usage_tap::buffered_bytes() const noexcept {
-  return impl_ ? impl_->sse.buffered_bytes() + impl_->json.buffered_bytes() : 0;
+  return impl_ ? impl_->sse.buffered_bytes() + impl_->json.buffered_bytes() + impl_->events.buffered_bytes() : 0;
 }
 
 }  // namespace passgate::usage

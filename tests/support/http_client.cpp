@@ -150,6 +150,14 @@ std::string client::read_events(std::size_t count, int seconds) {
   return impl_->parser->get().body();
 }
 
+std::string client::read_bytes(std::size_t count, int seconds) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  auto size = [&] { return impl_->parser->get().body().size(); };
+  impl_->pump([&] { return size() >= count || impl_->parser->is_done(); }, deadline);
+  if (size() < count) throw std::runtime_error("test client: stream ended early");
+  return impl_->parser->get().body();
+}
+
 bool client::body_done() const { return impl_->parser && impl_->parser->is_done(); }
 
 bool client::wait_closed(int seconds) {

@@ -33,6 +33,8 @@ class client {
   // Reads until the body so far contains `count` occurrences of "\n\n" (SSE events)
   // and returns the body so far. Throws on time-out or end of stream.
   std::string read_events(std::size_t count, int seconds = 30);
+  // The same for a binary stream: until the body so far holds `count` bytes.
+  std::string read_bytes(std::size_t count, int seconds = 30);
   bool body_done() const;
   // True once the server closed the connection (waits up to `seconds`).
   bool wait_closed(int seconds = 30);

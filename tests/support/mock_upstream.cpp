@@ -265,7 +265,7 @@ void mock_upstream::serve(int fd) {
     }
     std::string head = "HTTP/1.1 " + std::to_string(r.status) + " X\r\n";
     bool chunked = r.how == mode::sse || r.chunked;
-    if (r.how == mode::sse) head += "content-type: text/event-stream\r\ncache-control: no-cache\r\n";
+    if (r.how == mode::sse) head += "content-type: " + r.stream_type + "\r\ncache-control: no-cache\r\n";
     for (const auto& [n, v] : r.headers) head += n + ": " + v + "\r\n";
     head += chunked ? "transfer-encoding: chunked\r\n" : "content-length: " + std::to_string(r.body.size()) + "\r\n";
     if (r.close_after) head += "connection: close\r\n";

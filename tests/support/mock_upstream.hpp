@@ -45,7 +45,8 @@ struct mock_response {
   bool chunked = false;                // normal mode: send the body chunked
   bool close_after = false;            // close after answering, saying "connection: close"
   bool drop_after = false;             // close after answering without saying so (a stale keep-alive)
-  std::vector<std::string> events;     // sse mode: raw event texts ("event: x\ndata: …\n\n")
+  std::vector<std::string> events;     // sse mode: raw event texts ("event: x\ndata: …\n\n"), or binary frames
+  std::string stream_type = "text/event-stream";  // sse mode: the content-type (Bedrock's event stream)
   bool gated = false;                  // sse: event i>0 waits for release(i)
 };
 
