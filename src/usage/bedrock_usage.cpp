@@ -1,12 +1,9 @@
 #include "usage/bedrock_usage.hpp"
 
-#include <boost/json/parse.hpp>
-#include <boost/json/value.hpp>
+#include "usage/json_document.hpp"
 
 namespace passgate::usage {
 namespace {
-
-namespace json = boost::json;
 
 // The value of the payload's "bytes" member: base64 has no characters JSON must
 // escape, but an encoder may still write '/' as "\/".
@@ -34,27 +31,17 @@ bool bytes_member(std::string_view payload, std::string& out) {
   return false;
 }
 
-std::optional<std::int64_t> count(const json::object& o, std::string_view key) {
-  const auto* v = o.if_contains(key);
-  if (!v) return std::nullopt;
-  if (auto* n = v->if_int64(); n && *n >= 0) return *n;
-  if (auto* n = v->if_uint64()) return static_cast<std::int64_t>(*n);
-  return std::nullopt;
-}
-
 // The counts Bedrock measured itself, for a stream whose events carried none.
 void apply_invocation_metrics(std::string_view event, usage_result& out) {
   if (out.saw_usage || event.find("amazon-bedrock-invocationMetrics") == std::string_view::npos) return;
-  boost::system::error_code ec;
-  const auto v = json::parse(json::string_view(event.data(), event.size()), ec);
-  if (ec || !v.is_object()) return;
-  const auto* m = v.get_object().if_contains("amazon-bedrock-invocationMetrics");
-  if (!m || !m->is_object()) return;
-  const auto& o = m->get_object();
-  if (auto n = count(o, "inputTokenCount")) out.input_tokens = n, out.saw_usage = true;
-  if (auto n = count(o, "outputTokenCount")) out.output_tokens = n, out.saw_usage = true;
-  if (auto n = count(o, "cacheReadInputTokenCount")) out.cache_read_input_tokens = n;
-  if (auto n = count(o, "cacheWriteInputTokenCount")) out.cache_creation_input_tokens = n;
+  const auto* root = json_document::parse_value(event);
+  const auto* event_object = root ? root->if_object() : nullptr;
+  const auto* m = event_object ? json_document::object_member(*event_object, "amazon-bedrock-invocationMetrics") : nullptr;
+  if (!m) return;
+  json_document::set_count(out.input_tokens, json_document::count_member(m, "inputTokenCount"), out);
+  json_document::set_count(out.output_tokens, json_document::count_member(m, "outputTokenCount"), out);
+  json_document::set_count(out.cache_read_input_tokens, json_document::count_member(m, "cacheReadInputTokenCount"), out);
+  json_document::set_count(out.cache_creation_input_tokens, json_document::count_member(m, "cacheWriteInputTokenCount"), out);
 }
 
 }  // namespace

@@ -112,7 +112,8 @@ TEST(Prices, LongContextTier) {
 TEST(Prices, UnknownModelOrNoUsageIsNotPriced) {
   std::cout << "checks: unknown model, empty model or no usage seen → nullopt, never 0\n";
   const auto table = price_table::load_default();
-  EXPECT_EQ(table.cost_usd(usage_of("gpt-4o", 1000, 1000)), std::nullopt);
+  EXPECT_EQ(table.cost_usd(usage_of("mistral-large-2", 1000, 1000)), std::nullopt);
+  EXPECT_EQ(table.cost_usd(usage_of("gpt-5.1", 1000, 1000)), std::nullopt);  // not gpt-5: "." is no boundary
   EXPECT_EQ(table.cost_usd(usage_of("", 1000, 1000)), std::nullopt);
   EXPECT_EQ(table.cost_usd(usage_of("claude-opus-4-7", 1000, 1000)), std::nullopt);  // not claude-opus-4-0
   usage_result no_usage;
