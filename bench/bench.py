@@ -33,6 +33,28 @@ PATHS = ["direct", "nginx", "passgate"]
 # The usage tap's cost: passgate as above against the same build with `usage: {tap: false}`.
 TAP_PATHS = ["passgate", "passgate_notap"]
 LIMITS_PATHS = ["passgate_limits", "passgate"]
+# A non-Anthropic route (section 10): OpenAI Chat Completions, the caller's own key plus the gateway key.
+OPENAI_PATHS = ["direct_openai", "nginx_openai", "passgate_openai"]
+OPENAI_HEADERS = """accept: application/json
+content-type: application/json
+user-agent: OpenAI/JS 5.12.2
+authorization: Bearer sk-proj-bench-own-openai-key-0123456789
+x-stainless-lang: js
+x-stainless-package-version: 5.12.2
+x-stainless-runtime: node
+x-passgate-key: {key}
+"""
+
+
+def openai_body():
+    return json.dumps({
+        "model": "gpt-4o-mini",
+        "max_tokens": 1024,
+        "messages": [{"role": "system", "content": "You are a helpful assistant. Answer briefly."},
+                     {"role": "user", "content": "Explain in two sentences what a reverse proxy does and why "
+                      "a gateway in front of an LLM API might want to track token usage per key."}],
+        "user": "user_bench_0001",
+    }, separators=(",", ":"))
 # The gateway key's limits in the limits comparison: every kind set, none ever reached.
 KEY_LIMITS = ("    max_budget: 1000000\n    budget_duration: 1d\n    rpm_limit: 100000000\n"
               "    tpm_limit: 1000000000\n")
@@ -248,6 +270,13 @@ http {{
       proxy_buffering off;
       proxy_read_timeout 600s;
     }}
+    location /openai/ {{
+      proxy_pass http://anthropic/;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_buffering off;
+      proxy_read_timeout 600s;
+    }}
   }}
 }}
 """
@@ -266,6 +295,10 @@ keys:
   anthropic:
     upstream: "http://127.0.0.1:{upstream}"
     server_key: "sk-ant-bench"
+  openai:
+    provider: openai
+    upstream: "http://127.0.0.1:{upstream}"
+    server_key: "sk-proj-bench-org-key"
 {store}usage:
   tap: {tap}
 """
@@ -293,6 +326,12 @@ class Bench:
             f.write(body(False))
         with open(self.body_sse, "w") as f:
             f.write(body(True))
+        self.openai_headers = os.path.join(self.tmp, "headers-openai.txt")
+        with open(self.openai_headers, "w") as f:
+            f.write(OPENAI_HEADERS.format(key=GATEWAY_KEY))
+        self.openai_body = os.path.join(self.tmp, "body-openai.txt")
+        with open(self.openai_body, "w") as f:
+            f.write(openai_body())
 
     def start(self):
         self.write_inputs()
@@ -336,6 +375,9 @@ class Bench:
             "direct": (self.up_port, "/v1/messages", []),
             "nginx": (self.ngx_port, "/anthropic/v1/messages", self.ngx_pids),
             "passgate": (self.pg_port, "/anthropic/v1/messages", self.pg_pids),
+            "direct_openai": (self.up_port, "/v1/chat/completions", []),
+            "nginx_openai": (self.ngx_port, "/openai/v1/chat/completions", self.ngx_pids),
+            "passgate_openai": (self.pg_port, "/openai/v1/chat/completions", self.pg_pids),
         }
         for name, (port, pids) in extra_targets.items():
             self.targets[name] = (port, "/anthropic/v1/messages", pids)
@@ -371,8 +413,9 @@ class Bench:
     def wrk(self, path, conns, duration, query="", stream=False):
         port, url_path, pids = self.targets[path]
         url = f"http://127.0.0.1:{port}{url_path}{query}"
-        env = dict(os.environ, BENCH_BODY_FILE=self.body_sse if stream else self.body_json,
-                   BENCH_HEADERS_FILE=self.headers_file)
+        openai = path.endswith("_openai")
+        env = dict(os.environ, BENCH_BODY_FILE=self.openai_body if openai else self.body_sse if stream else self.body_json,
+                   BENCH_HEADERS_FILE=self.openai_headers if openai else self.headers_file)
         argv = pinned(["wrk", "-t1", f"-c{conns}", f"-d{duration}s", "--timeout", "10s",
                 "-s", self.a.wrk_lua, url], self.lc)
         return self._measure(path, pids, argv, env, lambda out: json.loads(out.split("BENCH ", 1)[1].splitlines()[0]))
@@ -496,6 +539,26 @@ class Bench:
             for path in order:
                 self.record("limits_json", path, rep, self.wrk(path, 16, a.tap_duration))
 
+    def run_openai(self):
+        """Section 10: the OpenAI route beside nginx and direct, JSON answers: c=1 latency and c=64 throughput,
+        order rotating."""
+        a = self.a
+        for rep in range(a.repeats):
+            k = rep % len(OPENAI_PATHS)
+            order = OPENAI_PATHS[k:] + OPENAI_PATHS[:k]
+            for path in order:
+                self.record("openai_c1", path, rep, self.wrk(path, 1, a.duration))
+            for path in order:
+                self.record("openai_c64", path, rep, self.wrk(path, 64, a.duration))
+
+    def run_openai_only(self):
+        self.start()
+        self.smoke()
+        for path in OPENAI_PATHS:
+            self.wrk(path, 64, 1)
+        self.run_openai()
+        self.procs.stop_all()
+
     def start_fleet(self):
         """PostgreSQL, Redis and two more gateways on them (section 9), beside the SQLite ones."""
         pg, pg_url = fleet.start_postgres(self.procs, self.tmp, free_port, wait_port)
@@ -610,11 +673,12 @@ class Bench:
         try:
             db = sqlite3.connect(f"file:{os.path.join(self.tmp, 'bench.db')}?mode=ro", uri=True)
             q = ("SELECT count(*), sum(status = 200), sum(output_tokens > 0), sum(cost_usd IS NOT NULL), "
-                 "sum(credential = 'server'), sum(key_alias = 'bench') FROM spend")
-            n, ok, tokens, cost, server, alias = db.execute(q).fetchone()
+                 "sum(credential = 'server'), sum(key_alias = 'bench'), "
+                 "sum(provider = 'openai' AND credential = 'byok' AND cost_usd IS NOT NULL) FROM spend")
+            n, ok, tokens, cost, server, alias, openai = db.execute(q).fetchone()
             db.close()
             self.results["spend"] = dict(rows=n, status_200=ok, with_output_tokens=tokens, with_cost=cost,
-                                         credential_server=server, key_bench=alias)
+                                         credential_server=server, key_bench=alias, openai_byok_priced=openai)
             log(f"spend rows: {self.results['spend']}")
         except Exception as e:  # noqa: BLE001 — the report says so
             self.results["spend"] = {"error": str(e)}
@@ -675,6 +739,7 @@ class Bench:
         self.run_ttfb()
         self.run_tap()
         self.run_limits()
+        self.run_openai()
         self.run_streams()
         self.idle_after()
         self.procs.stop_all()
@@ -755,6 +820,31 @@ def limits_table(runs):
     """Section 8's table: what a key's rpm, tpm and budget limits cost per request."""
     return pair_table(runs, (("limits_json", "JSON (600 B)"),), "passgate_limits", "passgate",
                       ("key with limits", "key without"))
+
+
+def openai_table(runs):
+    """Section 10's table: the OpenAI route against nginx and direct."""
+    def m(scenario, path, key):
+        return med([r.get(key) for r in runs if r["scenario"] == scenario and r["path"] == path])
+
+    def cpu_us(path):
+        return med([r["proxy_cpu_s"] / r["requests"] * 1e6 for r in runs
+                    if r["scenario"] == "openai_c64" and r["path"] == path and r.get("requests")])
+
+    base_p99, base_p50 = m("openai_c1", "direct_openai", "p99_us"), m("openai_c1", "direct_openai", "p50_us")
+    ngx_rps, ngx_cpu = m("openai_c64", "nginx_openai", "rps"), cpu_us("nginx_openai")
+    L = ["| path | requests/s, c=64 | vs nginx | proxy CPU per request, c=64 | vs nginx | "
+         "added p50 / p99 at c=1 over direct |", "|---|---|---|---|---|---|"]
+    for path, what in (("direct_openai", "direct"), ("nginx_openai", "nginx"),
+                       ("passgate_openai", "passgate `/openai` (own key + gateway key, tap on)")):
+        rps, cpu = m("openai_c64", path, "rps"), cpu_us(path)
+        p50, p99 = m("openai_c1", path, "p50_us"), m("openai_c1", path, "p99_us")
+        added = "–" if path == "direct_openai" or p99 is None or base_p99 is None else \
+            f"{signed(p50 - base_p50)} / {signed(p99 - base_p99)} µs"
+        proxy = path != "direct_openai"
+        L.append(f"| {what} | {fmt(rps)} | {ratio(rps, ngx_rps)} | {fmt(cpu, 1) + ' µs' if proxy else '–'} | "
+                 f"{ratio(cpu, ngx_cpu) if proxy else '–'} | {added} |")
+    return L
 
 
 def machine_info():
@@ -1063,7 +1153,8 @@ def report(b, a):
         w(f"Usage tap check: passgate's store holds {sp['rows']:,} spend rows after the run "
           f"({sp['status_200'] or 0:,} with status 200, {sp['with_output_tokens'] or 0:,} with output tokens read "
           f"by the tap, {sp['with_cost'] or 0:,} priced, {sp['credential_server'] or 0:,} labelled `server`, "
-          f"{sp['key_bench'] or 0:,} under the gateway key `bench`).")
+          f"{sp['key_bench'] or 0:,} under the gateway key `bench`; {sp.get('openai_byok_priced') or 0:,} of the "
+          f"OpenAI route's, labelled `byok` and priced).")
     elif sp:
         w(f"Usage tap check failed: {sp.get('error')}")
     w("")
@@ -1092,6 +1183,18 @@ def report(b, a):
           f"and the charge after the answer. A key without limits reads four fields and never takes the lock.")
         w("")
         for line in limits_table(runs):
+            w(line)
+        w("")
+
+    if any(r["scenario"] == "openai_c64" for r in runs):
+        w("### 10. A non-Anthropic route: OpenAI Chat Completions")
+        w("")
+        w(f"`/openai/v1/chat/completions` (a `provider: openai` route; the caller's own `Authorization: Bearer sk-…` "
+          f"forwarded, the gateway key consumed, the OpenAI usage dialect reading the JSON answer's `usage`, a priced "
+          f"spend row) against the same location in nginx and the upstream direct; the upstream answers a 600-byte "
+          f"chat.completion. wrk -t1, {a.duration} s a run, {a.repeats} repeats, order rotating.")
+        w("")
+        for line in openai_table(runs):
             w(line)
         w("")
 
@@ -1167,6 +1270,8 @@ def main():
                     help="only the limits on/off comparison; prints its table, leaves the report alone")
     ap.add_argument("--fleet-repeats", type=int, default=5,
                     help="rounds of the SQLite against PostgreSQL + Redis comparison (fleet-only mode)")
+    ap.add_argument("--openai-only", action="store_true",
+                    help="only the OpenAI route against nginx and direct; prints its table")
     ap.add_argument("--fleet-only", action="store_true",
                     help="only the SQLite against PostgreSQL + Redis comparison; prints its table")
     a = ap.parse_args()
@@ -1206,6 +1311,12 @@ def main():
             a.limits_repeats = 0
             b.run_fleet_only()
             print("\n".join(fleet.fleet_table(b.results["runs"], med, fmt, signed, ratio)))
+            return
+        if a.openai_only:
+            a.tap_repeats = 0
+            a.limits_repeats = 0
+            b.run_openai_only()
+            print("\n".join(openai_table(b.results["runs"])))
             return
         if a.tap_only:
             a.limits_repeats = 0

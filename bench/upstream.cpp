@@ -121,6 +121,22 @@ std::string make_sse_body(int n) {
 }
 
 const std::string json_response = make_json_response();
+
+// An OpenAI Chat Completions answer of the same size, for the /openai route
+// (its usage read by the OpenAI dialect).
+std::string make_openai_json_response() {
+  std::string body =
+      R"({"id":"chatcmpl-BxQ2Vd8mK1bWz9TfLq0rS3yU","object":"chat.completion","created":1735689600,)"
+      R"("model":"gpt-4o-mini-2024-07-18","choices":[{"index":0,"message":{"role":"assistant","content":"The relay forwards bytes as they arrive. )";
+  const std::string tail =
+      R"("},"finish_reason":"stop"}],"usage":{"prompt_tokens":25,"completion_tokens":95,"total_tokens":120,)"
+      R"("prompt_tokens_details":{"cached_tokens":0},"completion_tokens_details":{"reasoning_tokens":0}}})";
+  while (body.size() + tail.size() < 600) body += "Tokens keep flowing. ";
+  body += tail;
+  return "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: " + std::to_string(body.size()) +
+         "\r\nopenai-processing-ms: 412\r\nx-request-id: req_7f3c2a9e1b\r\n\r\n" + body;
+}
+const std::string openai_json_response = make_openai_json_response();
 const std::string sse_body_40 = make_sse_body(40);
 const std::string bad_request =
     "HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain\r\ncontent-length: 12\r\nconnection: close\r\n\r\nbad request\n";
@@ -139,6 +155,7 @@ struct conn {
   bool want_close = false;
   // the answer being produced
   bool sse = false;
+  bool openai = false;  // the request was for /v1/chat/completions: OpenAI's answer
   int events = 40;
   int sent = 0;
   u64 pace_ns = 0;
@@ -304,6 +321,7 @@ bool process(conn& c) {
 
     c.close_after = close_after;
     c.sse = body_streams(body);
+    c.openai = target.starts_with("/v1/chat/completions");
     const u64 delay = u64(number(query_param(target, "delay_ms"), 0, 0, 600000)) * 1000000u;
     c.pace_ns = u64(number(query_param(target, "pace_ms"), 0, 0, 600000)) * 1000000u;
     c.events = int(number(query_param(target, "events"), 40, 7, 100000));
@@ -316,7 +334,7 @@ bool process(conn& c) {
 
     if (!c.sse) {
       if (delay == 0) {
-        c.out += json_response;
+        c.out += c.openai ? openai_json_response : json_response;
         if (!answer_done(c)) return false;
         continue;
       }
@@ -345,7 +363,7 @@ bool process(conn& c) {
 
 void on_timer(conn& c) {
   if (c.st == state::waiting) {
-    c.out += json_response;
+    c.out += c.openai ? openai_json_response : json_response;
     answer_done(c);
     return;
   }

@@ -280,9 +280,11 @@ route_config parse_route(const reader& r, const std::string& name, const YAML::N
   if (kind == provider_kind::generic) {
     route.credential_header = n["credential_header"] ? header_name(r, n["credential_header"], key + ".credential_header")
                                                      : std::string(hdr::authorization);
-    if (hdr::is_gateway_key(route.credential_header) || hdr::iequals(route.credential_header, hdr::host) ||
-        hdr::is_hop_by_hop(route.credential_header) || hdr::iequals(route.credential_header, hdr::content_length))
-      r.fail(n["credential_header"], key + ".credential_header", "may not be a gateway key, framing or hop-by-hop header");
+    const auto& h = route.credential_header;
+    if (hdr::is_gateway_key(h) || hdr::iequals(h, hdr::host) || hdr::is_hop_by_hop(h) ||
+        hdr::iequals(h, hdr::content_length) || hdr::iequals(h, hdr::expect) || hdr::istarts_with(h, hdr::x_pass_prefix))
+      r.fail(n["credential_header"], key + ".credential_header",
+             "may not be a gateway key, x-pass-*, framing or hop-by-hop header");
     if (n["credential_format"]) {
       auto f = r.str(n["credential_format"], key + ".credential_format");
       if (f == "bearer") route.credential_bearer = true;

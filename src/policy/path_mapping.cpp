@@ -23,9 +23,21 @@ bool is_dot_segment(std::string_view seg) {
   return dots == 1 || dots == 2;
 }
 
+// Whether a segment of `path` (split at '/') is a dot segment.
+bool has_dot_segment(std::string_view path) {
+  for (std::size_t start = 0; start < path.size();) {
+    auto end = path.find('/', start + 1);
+    auto seg = path.substr(start + 1, end == std::string_view::npos ? std::string_view::npos : end - start - 1);
+    if (is_dot_segment(seg)) return true;
+    if (end == std::string_view::npos) break;
+    start = end;
+  }
+  return false;
+}
+
 }  // namespace
 
-mapped_path map_path(std::string_view base_path, std::string_view rest, std::string& out) {
+mapped_path map_path(std::string_view base_path, std::string_view rest, std::string& out, bool encoded_slash_ok) {
   auto q = rest.find('?');
   auto path = rest.substr(0, q);
   auto query = q == std::string_view::npos ? ""sv : rest.substr(q);
@@ -39,17 +51,18 @@ mapped_path map_path(std::string_view base_path, std::string_view rest, std::str
     if (c == '%') {
       if (i + 2 >= path.size()) return {false, "the path has a bad percent-escape"};
       char a = hdr::lower(path[i + 1]), b = hdr::lower(path[i + 2]);
-      if (a == '2' && b == 'f') return {false, "the path may not contain an encoded '/'"};
+      if (a == '2' && b == 'f' && !encoded_slash_ok) return {false, "the path may not contain an encoded '/'"};
       if (a == '5' && b == 'c') return {false, "the path may not contain an encoded backslash"};
       if (a == '0' && b == '0') return {false, "the path may not contain an encoded NUL"};
     }
   }
-  for (std::size_t start = 0; start < path.size();) {
-    auto end = path.find('/', start + 1);
-    auto seg = path.substr(start + 1, end == std::string_view::npos ? std::string_view::npos : end - start - 1);
-    if (is_dot_segment(seg)) return {false, "the path may not contain '.' or '..' segments"};
-    if (end == std::string_view::npos) break;
-    start = end;
+  if (has_dot_segment(path)) return {false, "the path may not contain '.' or '..' segments"};
+  if (encoded_slash_ok) {
+    // Were the upstream to read %2F as a separator, no dot segment may appear then either.
+    std::string split(path);
+    for (std::size_t at; (at = split.find("%2F")) != std::string::npos || (at = split.find("%2f")) != std::string::npos;)
+      split.replace(at, 3, "/");
+    if (has_dot_segment(split)) return {false, "the path may not contain '.' or '..' segments"};
   }
 
   out.assign(base_path);
@@ -86,13 +99,15 @@ bool take_query_param(std::string& target, std::string_view name, std::string& v
   const auto q = target.find('?');
   if (q == std::string::npos) return false;
   bool found = false;
-  std::string kept;
+  std::string kept, decoded_name;
   std::string_view query = std::string_view(target).substr(q + 1);
   while (true) {
     const auto amp = query.find('&');
     const auto param = query.substr(0, amp);
     const auto eq = param.find('=');
-    if (param.substr(0, eq) == name) {
+    // The name as the upstream will read it ("k%65y" is "key").
+    percent_decode(param.substr(0, eq), decoded_name);
+    if (decoded_name == name) {
       if (!found) percent_decode(eq == std::string_view::npos ? std::string_view{} : param.substr(eq + 1), value);
       found = true;
     } else if (!param.empty()) {

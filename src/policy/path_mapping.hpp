@@ -15,7 +15,10 @@ struct mapped_path {
 // `rest` is the request target after the route prefix ("/v1/messages?beta=true",
 // or "" for the bare prefix). `base_path` is the upstream URL's path without a
 // trailing slash ("" or "/proxy"). Writes the upstream target into `out`.
-mapped_path map_path(std::string_view base_path, std::string_view rest, std::string& out);
+// `encoded_slash_ok`: "%2F" may stand inside a segment (a Bedrock model id that
+// is an ARN); dot segments are refused whether or not it is read as '/'.
+mapped_path map_path(std::string_view base_path, std::string_view rest, std::string& out,
+                     bool encoded_slash_ok = false);
 
 // Takes every `name=…` parameter out of the query of `target` ("/p?a=1&key=K&b=2"
 // → "/p?a=1&b=2"; a query left empty loses its '?'), the first one's value

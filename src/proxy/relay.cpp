@@ -440,7 +440,8 @@ awaitable<session::next> session::relay(route_runtime& rt, std::string_view rest
   rq_.record.path = std::string(policy::path_only(rest.empty() ? "/"sv : rest).substr(0, 512));  // a row, not a dump
   if (rt.aws) path_model_ = usage::bedrock_model(rq_.record.path);
 
-  if (auto m = policy::map_path(rt.cfg->upstream.base_path, rest, target_); !m.ok)
+  // Bedrock's model ids may be ARNs, their '/' encoded in the path as AWS expects.
+  if (auto m = policy::map_path(rt.cfg->upstream.base_path, rest, target_, rt.aws.has_value()); !m.ok)
     co_return co_await answer_local(gateway_error::bad_path, std::string(m.reason));
   if (!rt.query_key_param.empty()) take_query_credential(rt);
 

@@ -43,6 +43,7 @@ constexpr std::string_view names[] = {
     "content-length", "transfer-encoding", "keep-alive", "te", "trailer", "upgrade", "proxy-authorization",
     "proxy-connection", "expect", "api-key", "x-goog-api-key", "user-agent", "X-Api-Key", "Authorization",
     "X-PassGate-Key", "Connection", "x-claude-code-session-id", "content-type", "accept-encoding", "x-stainless-os",
+    "x-tools-token", "x-amz-date", "x-amz-security-token", "x-pass-x-amz-date", "X-Goog-Api-Key", "openai-organization",
 };
 
 char lower(char c) { return (c >= 'A' && c <= 'Z') ? char(c - 'A' + 'a') : c; }
@@ -78,7 +79,12 @@ bool valid_value(std::string_view v) {
 
 // The provider credential headers the rule reads (DESIGN §1). api-key and
 // x-goog-api-key are on the open list: forwarded as sent, whatever they hold.
-bool is_credential(std::string_view n) { return ieq(n, "authorization") || ieq(n, "x-api-key"); }
+// The input's route is generic (its credential header is x-tools-token).
+bool generic_route = false;
+bool is_credential(std::string_view n) {
+  return ieq(n, "authorization") || ieq(n, "x-api-key") || ieq(n, "x-goog-api-key") || ieq(n, "api-key") ||
+         (generic_route && ieq(n, "x-tools-token"));
+}
 bool never_forwarded(std::string_view n) {
   for (auto h : {"connection"sv, "keep-alive"sv, "proxy-authorization"sv, "proxy-authenticate"sv, "proxy-connection"sv,
                  "te"sv, "trailer"sv, "transfer-encoding"sv, "upgrade"sv, "host"sv, "content-length"sv, "expect"sv,
@@ -154,10 +160,31 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   text = eol == std::string_view::npos ? ""sv : text.substr(eol + 1);
   auto has = [&](char c) { return options.find(c) != std::string_view::npos; };
 
+  // The route's provider: Anthropic unless the options name another (1 openai,
+  // 2 gemini, 3 bedrock, 4 generic with the header x-tools-token, raw), set as
+  // the gateway sets it (proxy/gateway.cpp).
+  using policy::provider_kind;
+  const provider_kind provider = has('1') ? provider_kind::openai
+                                 : has('2') ? provider_kind::gemini
+                                 : has('3') ? provider_kind::bedrock
+                                 : has('4') ? provider_kind::generic
+                                            : provider_kind::anthropic;
+  const auto& rule = policy::rule_of(provider);
+  generic_route = provider == provider_kind::generic;
   policy::route_policy route;
   route.route_name = "anthropic";
-  route.mode = has('s') ? policy::client_credentials_mode::server_only : policy::client_credentials_mode::forward;
-  route.server_key = has('n') ? ""sv : server_key;
+  route.provider = provider;
+  route.client_headers = rule.client_headers;
+  route.server_key_header = rule.server_key_header;
+  route.signs_requests = rule.signs_requests;
+  if (provider == provider_kind::generic) route.client_headers = {"x-tools-token", ""};
+  if (provider == provider_kind::generic) route.server_key_header = "x-tools-token";
+  const std::string bearer_server_key = "Bearer " + std::string(server_key);
+  route.mode = has('s') || rule.signs_requests ? policy::client_credentials_mode::server_only
+                                               : policy::client_credentials_mode::forward;
+  route.server_key = has('n') || rule.signs_requests ? ""sv
+                     : rule.server_key_bearer         ? std::string_view(bearer_server_key)
+                                                      : server_key;
   route.oauth_host_allowed = !has('o');
   route.require_key = has('r');
 
@@ -243,8 +270,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   bool oauth_out = false, api_key_bearer_out = false;
   for (const auto& o : r.headers) {
     PG_FUZZ_CHECK(!never_forwarded(o.name), "a hop-by-hop, framing, gateway key or x-pass header is forwarded");
-    const bool is_server_key = r.label == policy::credential_label::server && ieq(o.name, "x-api-key") &&
-                               o.value == route.server_key;
+    const bool is_server_key = r.label == policy::credential_label::server && !route.server_key.empty() &&
+                               ieq(o.name, route.server_key_header) && o.value == route.server_key;
     if (is_server_key) ++server_keys;
     if (!is_server_key) PG_FUZZ_CHECK(!in_connection(o.name), "a header named in Connection is forwarded");
 
@@ -273,8 +300,29 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
   }
 
-  // The label says what was forwarded.
   using policy::credential_label;
+  if (provider != provider_kind::anthropic) {
+    // Only the route's own credential headers reach its provider; a signing
+    // route (Bedrock) sends none and is always labelled server.
+    for (const auto& o : r.headers) {
+      if (!is_credential(o.name) || ieq(o.name, route.server_key_header) && o.value == route.server_key) continue;
+      PG_FUZZ_CHECK(ieq(o.name, route.client_headers[0]) || ieq(o.name, route.client_headers[1]),
+                    "another provider's credential header is forwarded");
+    }
+    if (rule.signs_requests) {
+      PG_FUZZ_CHECK(r.label == credential_label::server, "a signing route is not labelled server");
+      for (const auto& o : r.headers) {
+        PG_FUZZ_CHECK(!is_credential(o.name), "a signing route forwards a credential header");
+        PG_FUZZ_CHECK(!ieq(o.name, "x-amz-date") && !ieq(o.name, "x-amz-security-token"),
+                      "a signing route forwards the caller's signing header");
+      }
+    }
+    if (r.label == credential_label::server && !rule.signs_requests)
+      PG_FUZZ_CHECK(server_keys == 1, "label server, but the server key was not sent once");
+    return 0;
+  }
+
+  // The label says what was forwarded (Anthropic's rule).
   credential_label want;
   if (r.label == credential_label::server) {
     PG_FUZZ_CHECK(!route.server_key.empty(), "label server without a server key");

@@ -474,6 +474,12 @@ TEST_F(providers, bedrock_requests_are_signed_and_streams_relayed_as_they_come) 
   EXPECT_EQ(plain.status, 200);
   EXPECT_EQ(plain.body, bedrock_json);
   EXPECT_EQ(check_sigv4(up.last_request()), "");
+  say("bedrock: a model id that is an inference-profile ARN ('/' encoded, as the SDK sends it) is relayed and signed");
+  auto arn = fetch(gw->port(), "POST",
+                   "/bedrock/model/arn%3Aaws%3Abedrock%3Aus-east-1%3A123456789012%3Aapplication-inference-profile%2Fab12/invoke",
+                   {{"x-passgate-key", master}}, R"({"max_tokens":5})");
+  EXPECT_EQ(arn.status, 200) << arn.body;
+  EXPECT_EQ(check_sigv4(up.last_request()), "");
   auto refused = fetch(gw->port(), "POST", "/bedrock/model/x/invoke", {{"Authorization", "Bearer sk-pg-unknown-0000000"}}, "{}");
   EXPECT_EQ(refused.status, 401);
   EXPECT_EQ(refused.get("x-amzn-errortype"), "AccessDeniedException");

@@ -79,7 +79,7 @@ TEST_F(Config, DefaultsWithoutEnvironment) {
   EXPECT_EQ(c.server.listen_host, "127.0.0.1");
   EXPECT_EQ(c.server.listen_port, 4000);
   EXPECT_EQ(c.server.threads, 0u);
-  ASSERT_EQ(c.routes.size(), 1u);
+  ASSERT_EQ(c.routes.size(), 3u);  // anthropic, openai, gemini (issue 15; see DefaultsHaveAnthropicOpenAIAndGeminiRoutes)
   ASSERT_TRUE(c.routes.count("anthropic"));
   const auto& r = c.routes.at("anthropic");
   EXPECT_EQ(r.name, "anthropic");
@@ -122,7 +122,7 @@ TEST_F(Config, EmptyFileIsTheDefaults) {
     SCOPED_TRACE(text);
     auto c = load_text(text, "empty.yaml", test_env);
     EXPECT_EQ(c.source, "empty.yaml");
-    ASSERT_EQ(c.routes.size(), 1u);
+    ASSERT_EQ(c.routes.size(), 3u);  // anthropic, openai, gemini
     EXPECT_EQ(c.routes.at("anthropic").upstream.host, "api.anthropic.com");
     EXPECT_EQ(c.routes.at("anthropic").server_key.reveal(), "sk-ant-api03-env-key");
     EXPECT_EQ(c.server.listen_port, 4000);
@@ -768,6 +768,331 @@ TEST(ConfigExamples, MinimalExample) {
   EXPECT_EQ(c.server.listen_host, "127.0.0.1");
   EXPECT_EQ(c.server.listen_port, 4000);
   EXPECT_TRUE(load_file(path, empty_env).routes.at("anthropic").server_key.empty());
+}
+
+
+// ---- provider routes (issue 15) -----------------------------------------------------------------
+
+TEST_F(Config, OpenAIAndGeminiRoutesTakeTheirDefaultUpstreams) {
+  std::cout << "  checks: provider openai / gemini without upstream → https://api.openai.com / "
+               "https://generativelanguage.googleapis.com; an upstream given is kept; no oauth_hosts\n";
+  vars()["OAI"] = "sk-proj-config-openai-key";
+  auto c = load_text(
+      "routes:\n"
+      "  o:\n    provider: openai\n    server_key: os.environ/OAI\n"
+      "  g:\n    provider: gemini\n    client_credentials: server_only\n"
+      "  o2:\n    provider: openai\n    upstream: http://openai-proxy.internal:8080/v1/\n",
+      "test.yaml", test_env);
+  ASSERT_EQ(c.routes.size(), 3u);
+  const auto& o = c.routes.at("o");
+  EXPECT_EQ(o.provider, policy::provider_kind::openai);
+  EXPECT_EQ(o.upstream_text, "https://api.openai.com");
+  EXPECT_TRUE(o.upstream.tls);
+  EXPECT_EQ(o.upstream.host, "api.openai.com");
+  EXPECT_EQ(o.upstream.port, 443);
+  EXPECT_EQ(o.upstream.base_path, "");
+  EXPECT_EQ(o.server_key.reveal(), "sk-proj-config-openai-key");
+  EXPECT_EQ(o.client_credentials, client_credentials_mode::forward);
+  EXPECT_TRUE(o.oauth_hosts.empty());
+  EXPECT_TRUE(o.oauth_host_allowed);
+  const auto& g = c.routes.at("g");
+  EXPECT_EQ(g.provider, policy::provider_kind::gemini);
+  EXPECT_EQ(g.upstream_text, "https://generativelanguage.googleapis.com");
+  EXPECT_EQ(g.upstream.host, "generativelanguage.googleapis.com");
+  EXPECT_TRUE(g.upstream.tls);
+  EXPECT_EQ(g.client_credentials, client_credentials_mode::server_only);
+  EXPECT_TRUE(g.server_key.empty());
+  const auto& o2 = c.routes.at("o2");
+  EXPECT_EQ(o2.upstream_text, "http://openai-proxy.internal:8080/v1/");
+  EXPECT_FALSE(o2.upstream.tls);
+  EXPECT_EQ(o2.upstream.host, "openai-proxy.internal");
+  EXPECT_EQ(o2.upstream.port, 8080);
+  EXPECT_EQ(o2.upstream.base_path, "/v1");
+  std::cout << "  checks: a route without provider is still anthropic\n";
+  auto a = load_text("routes:\n  a:\n    upstream: https://api.anthropic.com\n", "test.yaml", test_env);
+  EXPECT_EQ(a.routes.at("a").provider, policy::provider_kind::anthropic);
+}
+
+TEST_F(Config, BedrockRouteNeedsRegionAndBothAwsKeys) {
+  std::cout << "  checks: provider bedrock: region and both AWS keys read, default upstream "
+               "https://bedrock-runtime.REGION.amazonaws.com, server_only, session token optional\n";
+  vars() = {{"AKID", "AKIAIOSFODNN7EXAMPLE"},
+            {"ASK", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"},
+            {"ATOK", "IQoJb3JpZ2luX2VjEXAMPLE-session"}};
+  const std::string keys = "    aws_access_key_id: os.environ/AKID\n    aws_secret_access_key: os.environ/ASK\n";
+  auto c = load_text(
+      "routes:\n"
+      "  b:\n    provider: bedrock\n    region: us-west-2\n" + keys +
+      "  bt:\n    provider: bedrock\n    region: eu-central-1\n" + keys +
+      "    aws_session_token: os.environ/ATOK\n"
+      "  bu:\n    provider: bedrock\n    region: ap-southeast-2\n" + keys +
+      "    aws_session_token: os.environ/PG_TEST_UNSET_TOKEN\n"
+      "  bx:\n    provider: bedrock\n    region: us-east-1\n    upstream: https://vpce-0a1b.bedrock-runtime.us-east-1.vpce.amazonaws.com\n" +
+      keys,
+      "test.yaml", test_env);
+  const auto& b = c.routes.at("b");
+  EXPECT_EQ(b.provider, policy::provider_kind::bedrock);
+  EXPECT_EQ(b.aws.region, "us-west-2");
+  EXPECT_EQ(b.aws.access_key_id.reveal(), "AKIAIOSFODNN7EXAMPLE");
+  EXPECT_EQ(b.aws.secret_access_key.reveal(), "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY");
+  EXPECT_TRUE(b.aws.session_token.empty());
+  EXPECT_EQ(b.upstream_text, "https://bedrock-runtime.us-west-2.amazonaws.com");
+  EXPECT_TRUE(b.upstream.tls);
+  EXPECT_EQ(b.upstream.host, "bedrock-runtime.us-west-2.amazonaws.com");
+  EXPECT_EQ(b.upstream.port, 443);
+  EXPECT_EQ(b.client_credentials, client_credentials_mode::server_only);
+  EXPECT_TRUE(b.server_key.empty());
+  EXPECT_TRUE(b.oauth_hosts.empty());
+  EXPECT_EQ(c.routes.at("bt").aws.session_token.reveal(), "IQoJb3JpZ2luX2VjEXAMPLE-session");
+  EXPECT_EQ(c.routes.at("bt").upstream.host, "bedrock-runtime.eu-central-1.amazonaws.com");
+  std::cout << "  checks: aws_session_token from an unset variable is no token, not an error\n";
+  EXPECT_TRUE(c.routes.at("bu").aws.session_token.empty());
+  EXPECT_EQ(c.routes.at("bx").upstream.host, "vpce-0a1b.bedrock-runtime.us-east-1.vpce.amazonaws.com");
+  EXPECT_EQ(c.routes.at("bx").aws.region, "us-east-1");
+
+  std::cout << "  checks: a missing region or key, an unset or empty key, a bad region, server_key, "
+               "client_credentials or oauth_hosts on a bedrock route → an error naming the key\n";
+  const std::string head = "routes:\n  b:\n    provider: bedrock\n";
+  const std::string region = "    region: us-east-1\n";
+  const std::string id = "    aws_access_key_id: os.environ/AKID\n";
+  const std::string secret_line = "    aws_secret_access_key: os.environ/ASK\n";
+  struct bad {
+    std::string yaml, key, what;
+  };
+  for (const auto& [yaml, key, what] : std::initializer_list<bad>{
+           {head + id + secret_line, "'routes.b.region'", "is required for a bedrock route"},
+           {head + region + secret_line, "'routes.b.aws_access_key_id'", "is required for a bedrock route"},
+           {head + region + id, "'routes.b.aws_secret_access_key'", "is required for a bedrock route"},
+           {head + region + "    aws_access_key_id: os.environ/PG_TEST_UNSET_AKID\n" + secret_line,
+            "'routes.b.aws_access_key_id'", "environment variable PG_TEST_UNSET_AKID is not set"},
+           {head + region + id + "    aws_secret_access_key: \"\"\n", "'routes.b.aws_secret_access_key'", "is empty"},
+           {head + "    region: US-EAST-1\n" + id + secret_line, "'routes.b.region'", "expected an AWS region"},
+           {head + "    region: us_east_1\n" + id + secret_line, "'routes.b.region'", "expected an AWS region"},
+           {head + "    region: -us-east-1\n" + id + secret_line, "'routes.b.region'", "expected an AWS region"},
+           {head + "    region: us-east-1.evil.example\n" + id + secret_line, "'routes.b.region'", "expected an AWS region"},
+           {head + "    region: us-east-1/x\n" + id + secret_line, "'routes.b.region'", "expected an AWS region"},
+           {head + "    region: \"\"\n" + id + secret_line, "'routes.b.region'", "expected an AWS region"},
+           {head + region + id + secret_line + "    server_key: sk-x\n", "'routes.b.server_key'", "unknown key"},
+           {head + region + id + secret_line + "    client_credentials: forward\n", "'routes.b.client_credentials'",
+            "unknown key"},
+           {head + region + id + secret_line + "    oauth_hosts: [api.anthropic.com]\n", "'routes.b.oauth_hosts'",
+            "unknown key"},
+       }) {
+    SCOPED_TRACE(yaml);
+    auto e = error_of(yaml);
+    ASSERT_FALSE(e.empty()) << "loaded without an error";
+    EXPECT_TRUE(e.starts_with("test.yaml:")) << e;
+    EXPECT_TRUE(has(e, key + ": ")) << "got: " << e << "\nwant key: " << key;
+    EXPECT_TRUE(has(e, what)) << "got: " << e << "\nwant: " << what;
+    EXPECT_FALSE(has(e, "wJalrXUtnFEMI")) << e;
+  }
+}
+
+TEST_F(Config, GenericRouteNeedsAnUpstreamAndNamesItsCredentialHeader) {
+  std::cout << "  checks: provider generic: upstream required; credential_header default authorization, "
+               "credential_format bearer by default, raw accepted; header names lower-cased; cost_header default\n";
+  auto c = load_text(
+      "routes:\n"
+      "  t:\n    provider: generic\n    upstream: https://tools.example.com/api\n    server_key: raw-server-key\n"
+      "    credential_header: X-Tools-Token\n    credential_format: raw\n    cost_header: X-Cost-USD\n"
+      "  d:\n    provider: generic\n    upstream: https://llm.example.com\n"
+      "  e:\n    provider: generic\n    upstream: https://llm.example.com\n    credential_format: bearer\n",
+      "test.yaml", test_env);
+  const auto& t = c.routes.at("t");
+  EXPECT_EQ(t.provider, policy::provider_kind::generic);
+  EXPECT_EQ(t.upstream.host, "tools.example.com");
+  EXPECT_EQ(t.upstream.base_path, "/api");
+  EXPECT_EQ(t.credential_header, "x-tools-token");
+  EXPECT_FALSE(t.credential_bearer);
+  EXPECT_EQ(t.cost_header, "x-cost-usd");
+  EXPECT_EQ(t.server_key.reveal(), "raw-server-key");
+  EXPECT_TRUE(t.oauth_hosts.empty());
+  EXPECT_TRUE(t.oauth_host_allowed);
+  const auto& d = c.routes.at("d");
+  EXPECT_EQ(d.credential_header, "authorization");
+  EXPECT_TRUE(d.credential_bearer);
+  EXPECT_EQ(d.cost_header, "x-passgate-cost-usd");
+  EXPECT_EQ(d.client_credentials, client_credentials_mode::forward);
+  EXPECT_TRUE(c.routes.at("e").credential_bearer);
+
+  std::cout << "  checks: generic without upstream, a bad credential_format, a gateway-key / framing / "
+               "hop-by-hop credential_header, a malformed header name → an error naming the key\n";
+  const std::string head = "routes:\n  t:\n    provider: generic\n";
+  const std::string up = "    upstream: https://tools.example.com\n";
+  struct bad {
+    std::string yaml, key, what;
+  };
+  for (const auto& [yaml, key, what] : std::initializer_list<bad>{
+           {head + "    server_key: raw-server-key\n", "'routes.t.upstream'", "is required"},
+           {head + up + "    credential_format: basic\n", "'routes.t.credential_format'", "expected bearer or raw"},
+           {head + up + "    credential_format: \"\"\n", "'routes.t.credential_format'", "expected bearer or raw"},
+           {head + up + "    credential_header: x-passgate-key\n", "'routes.t.credential_header'",
+            "may not be a gateway key"},
+           {head + up + "    credential_header: X-LiteLLM-API-Key\n", "'routes.t.credential_header'",
+            "may not be a gateway key"},
+           {head + up + "    credential_header: host\n", "'routes.t.credential_header'", "may not be a gateway key"},
+           {head + up + "    credential_header: Content-Length\n", "'routes.t.credential_header'",
+            "may not be a gateway key"},
+           {head + up + "    credential_header: connection\n", "'routes.t.credential_header'", "hop-by-hop"},
+           {head + up + "    credential_header: transfer-encoding\n", "'routes.t.credential_header'", "hop-by-hop"},
+           {head + up + "    credential_header: x-pass-token\n", "'routes.t.credential_header'", "x-pass-*"},
+           {head + up + "    credential_header: Expect\n", "'routes.t.credential_header'", "framing"},
+           {head + up + "    credential_header: \"x tools\"\n", "'routes.t.credential_header'", "expected a header name"},
+           {head + up + "    credential_header: \"x:tools\"\n", "'routes.t.credential_header'", "expected a header name"},
+           {head + up + "    credential_header: \"\"\n", "'routes.t.credential_header'", "expected a header name"},
+           {head + up + "    cost_header: \"x cost\"\n", "'routes.t.cost_header'", "expected a header name"},
+           {head + up + "    oauth_hosts: [tools.example.com]\n", "'routes.t.oauth_hosts'", "unknown key"},
+           {head + up + "    region: us-east-1\n", "'routes.t.region'", "unknown key"},
+       }) {
+    SCOPED_TRACE(yaml);
+    auto e = error_of(yaml);
+    ASSERT_FALSE(e.empty()) << "loaded without an error";
+    EXPECT_TRUE(e.starts_with("test.yaml:")) << e;
+    EXPECT_TRUE(has(e, key + ": ")) << "got: " << e << "\nwant key: " << key;
+    EXPECT_TRUE(has(e, what)) << "got: " << e << "\nwant: " << what;
+  }
+}
+
+TEST_F(Config, UnknownProviderAndAnthropicOnlyKeys) {
+  std::cout << "  checks: an unknown provider is refused with the list of providers\n";
+  for (const std::string p : {"azure", "OpenAI", "\"\""}) {
+    SCOPED_TRACE(p);
+    auto e = error_of("routes:\n  x:\n    provider: " + p + "\n    upstream: https://x.example.com\n");
+    EXPECT_TRUE(e.starts_with("test.yaml:3: 'routes.x.provider': ")) << e;
+    EXPECT_TRUE(has(e, "unknown provider")) << e;
+    EXPECT_TRUE(has(e, "anthropic, openai, gemini, bedrock or generic")) << e;
+  }
+  std::cout << "  checks: oauth_hosts on an openai or gemini route is an unknown key (listing the allowed ones)\n";
+  for (const std::string p : {"openai", "gemini"}) {
+    SCOPED_TRACE(p);
+    auto e = error_of("routes:\n  x:\n    provider: " + p + "\n    oauth_hosts: [api.anthropic.com]\n");
+    EXPECT_TRUE(e.starts_with("test.yaml:4: 'routes.x.oauth_hosts': ")) << e;
+    EXPECT_TRUE(has(e, "unknown key (expected one of: provider, upstream, server_key, ca_file, client_credentials)"))
+        << e;
+  }
+  std::cout << "  checks: credential_header on an openai route is an unknown key too\n";
+  auto e = error_of("routes:\n  x:\n    provider: openai\n    credential_header: x-tools-token\n");
+  EXPECT_TRUE(has(e, "'routes.x.credential_header': unknown key")) << e;
+  std::cout << "  checks: oauth_hosts on an anthropic route is still read\n";
+  auto c = load_text("routes:\n  a:\n    provider: anthropic\n    upstream: https://x.example.com\n"
+                     "    oauth_hosts: [x.example.com]\n",
+                     "test.yaml", test_env);
+  EXPECT_EQ(c.routes.at("a").oauth_hosts, std::vector<std::string>{"x.example.com"});
+  EXPECT_TRUE(c.routes.at("a").oauth_host_allowed);
+}
+
+TEST_F(Config, DefaultsHaveAnthropicOpenAIAndGeminiRoutes) {
+  std::cout << "  checks: defaults() without AWS variables: exactly anthropic, openai, gemini, on their public "
+               "upstreams, no bedrock\n";
+  auto c = defaults(empty_env);
+  std::vector<std::string> names;
+  for (const auto& [name, r] : c.routes) names.push_back(name);
+  EXPECT_EQ(names, (std::vector<std::string>{"anthropic", "gemini", "openai"}));
+  ASSERT_TRUE(c.routes.count("openai") && c.routes.count("gemini"));
+  const auto& o = c.routes.at("openai");
+  EXPECT_EQ(o.provider, policy::provider_kind::openai);
+  EXPECT_EQ(o.upstream_text, "https://api.openai.com");
+  EXPECT_EQ(o.upstream.host, "api.openai.com");
+  EXPECT_TRUE(o.upstream.tls);
+  EXPECT_EQ(o.upstream.port, 443);
+  EXPECT_TRUE(o.server_key.empty());
+  EXPECT_TRUE(o.oauth_hosts.empty());
+  EXPECT_TRUE(o.oauth_host_allowed);
+  const auto& g = c.routes.at("gemini");
+  EXPECT_EQ(g.provider, policy::provider_kind::gemini);
+  EXPECT_EQ(g.upstream_text, "https://generativelanguage.googleapis.com");
+  EXPECT_EQ(g.upstream.host, "generativelanguage.googleapis.com");
+  EXPECT_TRUE(g.server_key.empty());
+  EXPECT_EQ(c.routes.at("anthropic").provider, policy::provider_kind::anthropic);
+
+  std::cout << "  checks: OPENAI_API_KEY and GEMINI_API_KEY (else GOOGLE_API_KEY) become the server keys\n";
+  vars() = {{"OPENAI_API_KEY", "sk-proj-from-env"}, {"GOOGLE_API_KEY", "AIza-google-from-env"}};
+  auto e = defaults(test_env);
+  EXPECT_EQ(e.routes.at("openai").server_key.reveal(), "sk-proj-from-env");
+  EXPECT_EQ(e.routes.at("gemini").server_key.reveal(), "AIza-google-from-env");
+  vars()["GEMINI_API_KEY"] = "AIza-gemini-from-env";
+  EXPECT_EQ(defaults(test_env).routes.at("gemini").server_key.reveal(), "AIza-gemini-from-env");
+}
+
+TEST_F(Config, DefaultsHaveABedrockRouteOnlyWithAwsRegionAndKeys) {
+  std::cout << "  checks: defaults() adds bedrock only when AWS_REGION, AWS_ACCESS_KEY_ID and "
+               "AWS_SECRET_ACCESS_KEY are all set (and the region is valid)\n";
+  const std::map<std::string, std::string> all = {{"AWS_REGION", "eu-west-3"},
+                                                  {"AWS_ACCESS_KEY_ID", "AKIADEFAULTSEXAMPLE"},
+                                                  {"AWS_SECRET_ACCESS_KEY", "defaults-SECRET-aws-key-0123456789"}};
+  for (const auto& [missing, value] : all) {
+    SCOPED_TRACE("without " + missing);
+    vars() = all;
+    vars().erase(missing);
+    EXPECT_FALSE(defaults(test_env).routes.count("bedrock"));
+    vars()[missing] = "";  // set but empty is unset
+    EXPECT_FALSE(defaults(test_env).routes.count("bedrock"));
+  }
+  vars() = all;
+  vars()["AWS_REGION"] = "EU-WEST-3";
+  EXPECT_FALSE(defaults(test_env).routes.count("bedrock")) << "an invalid region gives no route";
+
+  vars() = all;
+  auto c = defaults(test_env);
+  ASSERT_TRUE(c.routes.count("bedrock"));
+  EXPECT_EQ(c.routes.size(), 4u);
+  const auto& b = c.routes.at("bedrock");
+  EXPECT_EQ(b.name, "bedrock");
+  EXPECT_EQ(b.provider, policy::provider_kind::bedrock);
+  EXPECT_EQ(b.aws.region, "eu-west-3");
+  EXPECT_EQ(b.aws.access_key_id.reveal(), "AKIADEFAULTSEXAMPLE");
+  EXPECT_EQ(b.aws.secret_access_key.reveal(), "defaults-SECRET-aws-key-0123456789");
+  EXPECT_TRUE(b.aws.session_token.empty());
+  EXPECT_EQ(b.upstream_text, "https://bedrock-runtime.eu-west-3.amazonaws.com");
+  EXPECT_EQ(b.upstream.host, "bedrock-runtime.eu-west-3.amazonaws.com");
+  EXPECT_TRUE(b.upstream.tls);
+  EXPECT_EQ(b.upstream.port, 443);
+  EXPECT_EQ(b.client_credentials, client_credentials_mode::server_only);
+  EXPECT_TRUE(b.oauth_hosts.empty());
+  std::cout << "  checks: AWS_SESSION_TOKEN, when set, is the route's session token\n";
+  vars()["AWS_SESSION_TOKEN"] = "defaults-SESSION-token-abcdef";
+  EXPECT_EQ(defaults(test_env).routes.at("bedrock").aws.session_token.reveal(), "defaults-SESSION-token-abcdef");
+}
+
+TEST_F(Config, DescribeMasksAwsSecretsAndShowsProviderFields) {
+  std::cout << "  checks: describe() of a bedrock route: provider, region, upstream shown; the secret access key "
+               "and session token masked, never in clear; no token is null\n";
+  vars() = {{"AKID", "AKIADESCRIBEEXAMPLE01"},
+            {"ASK", "describe-SECRET-aws-key-abcdefghijklmnop"},
+            {"ATOK", "describe-SESSION-token-qrstuvwxyz0123456789"}};
+  auto c = load_text(
+      "routes:\n"
+      "  b:\n    provider: bedrock\n    region: us-east-2\n    aws_access_key_id: os.environ/AKID\n"
+      "    aws_secret_access_key: os.environ/ASK\n    aws_session_token: os.environ/ATOK\n"
+      "  n:\n    provider: bedrock\n    region: us-east-2\n    aws_access_key_id: os.environ/AKID\n"
+      "    aws_secret_access_key: os.environ/ASK\n"
+      "  t:\n    provider: generic\n    upstream: https://tools.example.com\n    server_key: describe-GENERIC-secret-01\n"
+      "    credential_header: x-tools-token\n    credential_format: raw\n",
+      "test.yaml", test_env);
+  const auto text = describe(c);
+  for (const std::string s : {"describe-SECRET-aws-key-abcdefghijklmnop", "describe-SESSION-token-qrstuvwxyz0123456789",
+                              "describe-GENERIC-secret-01"}) {
+    EXPECT_FALSE(has(text, s)) << "describe() shows " << s << ":\n" << text;
+    EXPECT_TRUE(has(text, std::to_string(s.size()) + " chars)")) << s;
+  }
+  const auto d = YAML::Load(text);
+  const auto b = d["routes"]["b"];
+  EXPECT_EQ(b["provider"].as<std::string>(), "bedrock");
+  EXPECT_EQ(b["region"].as<std::string>(), "us-east-2");
+  EXPECT_EQ(b["upstream"].as<std::string>(), "https://bedrock-runtime.us-east-2.amazonaws.com");
+  EXPECT_TRUE(b["aws_access_key_id"].IsScalar());
+  EXPECT_TRUE(b["aws_secret_access_key"].IsScalar());
+  EXPECT_TRUE(b["aws_session_token"].IsScalar());
+  EXPECT_EQ(b["client_credentials"].as<std::string>(), "server_only");
+  EXPECT_FALSE(b["server_key"]) << "a bedrock route has no server_key";
+  EXPECT_FALSE(b["oauth_hosts"]);
+  EXPECT_TRUE(d["routes"]["n"]["aws_session_token"].IsNull());
+  const auto t = d["routes"]["t"];
+  EXPECT_EQ(t["provider"].as<std::string>(), "generic");
+  EXPECT_EQ(t["credential_header"].as<std::string>(), "x-tools-token");
+  EXPECT_EQ(t["credential_format"].as<std::string>(), "raw");
+  EXPECT_EQ(t["cost_header"].as<std::string>(), "x-passgate-cost-usd");
+  EXPECT_FALSE(t["oauth_hosts"]);
 }
 
 }  // namespace

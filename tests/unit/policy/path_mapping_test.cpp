@@ -112,6 +112,29 @@ TEST(PathMapping, EscapesAreRefused) {
   }
 }
 
+TEST(PathMapping, EncodedSlashOnlyWhereAllowed) {
+  std::cout << "checks: a Bedrock route lets %2F stand in a model id (an ARN); dot segments stay refused either way\n";
+  const std::string_view arn = "/model/arn%3Aaws%3Abedrock%3Aus-east-1%3A123456789012%3Aapplication-inference-profile%2Fab12/invoke";
+  std::string out;
+  EXPECT_FALSE(map_path("", arn, out).ok);
+  ASSERT_TRUE(map_path("", arn, out, true).ok);
+  EXPECT_EQ(out, arn);
+  for (std::string_view rest : {"/model/..%2F..%2Fx/invoke", "/model/a%2F..%2Fb", "/model/%2e%2e%2fx", "/model/x%2F."}) {
+    SCOPED_TRACE(std::string(rest));
+    auto m = map_path("", rest, out, true);
+    EXPECT_FALSE(m.ok);
+    EXPECT_NE(m.reason.find("'.' or '..'"), std::string_view::npos) << m.reason;
+  }
+}
+
+TEST(PathMapping, QueryParamNamesAreDecoded) {
+  std::cout << "checks: take_query_param finds a percent-encoded name (k%65y is key)\n";
+  std::string target = "/p?k%65y=AIza-secret&a=1", value;
+  EXPECT_TRUE(take_query_param(target, "key", value));
+  EXPECT_EQ(target, "/p?a=1");
+  EXPECT_EQ(value, "AIza-secret");
+}
+
 TEST(PathMapping, PathOnly) {
   std::cout << "path_only drops the query\n";
   EXPECT_EQ(path_only("/v1/messages?beta=true"), "/v1/messages");
