@@ -349,7 +349,7 @@ class postgres_store final : public store {
     std::vector<usage::spend_record> out;
     for (int i = 0; i < r.rows(); ++i) {
       out.push_back(read_spend(r, i));
-      cursor = r.int64(i, 22);
+      cursor = out.back().row_id;
     }
     return out;
   }

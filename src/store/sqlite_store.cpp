@@ -362,7 +362,7 @@ class sqlite_store final : public store {
     std::vector<usage::spend_record> out;
     while (s->step()) {
       out.push_back(read_spend(s));
-      cursor = s->int64(22);
+      cursor = out.back().row_id;
     }
     return out;
   }

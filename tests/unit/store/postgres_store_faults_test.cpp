@@ -67,7 +67,7 @@ std::string query(const std::string& url, const std::string& sql) {
 }
 
 TEST(PostgresStoreFaults, ThreeInstancesOpeningAnEmptyDatabaseMigrateItOnce) {
-  say("three threads open_postgres an empty database at once: all succeed, at version 3, one "
+  say("three threads open_postgres an empty database at once: all succeed, at version 4, one "
       "schema_version row, one key_changes row");
   auto url = test::shared_postgres().create_database(test::unique_db_name("migrate"));
   std::atomic<int> ready{0}, failures{0};
@@ -88,7 +88,7 @@ TEST(PostgresStoreFaults, ThreeInstancesOpeningAnEmptyDatabaseMigrateItOnce) {
   EXPECT_EQ(failures.load(), 0);
   for (auto& s : stores) {
     ASSERT_TRUE(s);
-    EXPECT_EQ(s->schema_version(), 3);
+    EXPECT_EQ(s->schema_version(), 4);
   }
   EXPECT_EQ(query(url, "SELECT count(*) FROM schema_version"), "1");
   EXPECT_EQ(query(url, "SELECT count(*) || ':' || max(version) FROM key_changes"), "1:1");
@@ -108,7 +108,7 @@ TEST(PostgresStoreFaults, ADatabaseNewerThanTheCodeIsRefused) {
     ADD_FAILURE() << "unavailable: " << e.what();
   } catch (const std::runtime_error& e) {
     std::string msg = e.what();
-    EXPECT_NE(msg.find("schema version 99 is newer than this passgate supports (3)"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("schema version 99 is newer than this passgate supports (4)"), std::string::npos) << msg;
   }
 }
 

@@ -107,7 +107,7 @@ class PostgresStore : public ::testing::Test {
 TEST_F(PostgresStore, KeysRoundTripListUpdateRevokeAndVersion) {
   say("keys: every field round-trips by hash and id; list pages oldest first; update keeps hash; "
       "revoke by id and hash; keys_version moves on each change only");
-  EXPECT_EQ(db_->schema_version(), 3);
+  EXPECT_EQ(db_->schema_version(), 4);
   EXPECT_EQ(db_->describe().rfind("postgres 127.0.0.1:", 0), 0u) << db_->describe();
   auto v0 = db_->keys_version();
   auto full = full_key();
@@ -440,7 +440,7 @@ TEST_F(PostgresStore, CopyFromSqliteTwiceAddsNothingTheSecondTime) {
     rows.push_back(r);
   }
   lite->insert_spend(rows);
-  EXPECT_EQ(lite->schema_version(), 5);
+  EXPECT_EQ(lite->schema_version(), 6);
   EXPECT_EQ(lite->describe(), "sqlite " + file.path());
 
   std::int64_t last_progress = 0;

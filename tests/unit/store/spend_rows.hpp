@@ -24,6 +24,7 @@ inline usage::spend_record row(int n, std::int64_t at, std::string key, std::str
   r.key_id = std::move(key);
   r.key_alias = r.key_id.empty() ? "" : "alias-" + r.key_id;
   r.route = "anthropic";
+  r.provider = "anthropic";
   r.path = "/v1/messages";
   r.method = "POST";
   r.status = status;
@@ -59,6 +60,8 @@ inline std::vector<usage::spend_record> sample_rows() {
   rows.push_back(row(5, day2 + 2000, "", "", "none", 401));
   rows.push_back(row(6, day2 + 3000, "key_a", "mystery-model", "oauth", 200));
   set_tokens(rows.back(), 10, 10, std::nullopt, std::nullopt, std::nullopt);
+  rows.back().route = "gpt";  // an OpenAI route: the provider round-trips apart from the route's name
+  rows.back().provider = "openai";
   return rows;
 }
 
@@ -73,6 +76,7 @@ inline void expect_same_row(const usage::spend_record& g, const usage::spend_rec
   EXPECT_EQ(g.key_id, e.key_id);
   EXPECT_EQ(g.key_alias, e.key_alias);
   EXPECT_EQ(g.route, e.route);
+  EXPECT_EQ(g.provider, e.provider);
   EXPECT_EQ(g.path, e.path);
   EXPECT_EQ(g.method, e.method);
   EXPECT_EQ(g.status, e.status);
