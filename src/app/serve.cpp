@@ -59,8 +59,10 @@ int serve(const serve_options& opt) {
     const auto& s = rt.gw.cfg->server;
     srv.bind(s.listen_host, s.listen_port);
     for (const auto& r : rt.gw.routes)
-      spdlog::info("route /{}/ -> {} (server key: {})", r.cfg->name, r.cfg->upstream_text,
-                   r.cfg->server_key.empty() ? "none" : "set");
+      spdlog::info("route /{}/ -> {} ({}, {})", r.cfg->name, r.cfg->upstream_text, r.provider,
+                   r.aws                        ? "requests signed with the route's AWS credentials"
+                   : r.cfg->server_key.empty() ? "server key: none"
+                                                : "server key: set");
     spdlog::info("passgate {} listening on {}:{}", PASSGATE_VERSION_STRING, s.listen_host, srv.port());
     if (!opt.ready_file.empty()) write_ready_file(opt.ready_file, srv.port());
     srv.run();

@@ -19,6 +19,15 @@ class secret {
     return value_.substr(0, std::min<std::size_t>(6, value_.size() / 4)) + "…(" +
            std::to_string(value_.size()) + " chars)";
   }
+  // "…(40 chars)": for secrets whose first characters are secret too (an AWS
+  // secret access key has no public prefix).
+  std::string masked_fully() const { return value_.empty() ? "" : "…(" + std::to_string(value_.size()) + " chars)"; }
+  // No control characters: the value goes into a header line.
+  bool fits_a_header() const {
+    for (unsigned char c : value_)
+      if (c < 0x20 || c == 0x7f) return false;
+    return true;
+  }
 
  private:
   std::string value_;

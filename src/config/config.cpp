@@ -180,9 +180,10 @@ upstream_url parse_upstream(const reader& r, const YAML::Node& n, const std::str
 }
 
 void finish_route(route_config& route) {
-  // Only an Anthropic route can see a Claude subscription token.
+  // A Claude subscription token goes to Anthropic routes only (and there only
+  // to their oauth_hosts): elsewhere it is refused.
   if (route.provider != policy::provider_kind::anthropic) route.oauth_hosts.clear();
-  route.oauth_host_allowed = route.provider != policy::provider_kind::anthropic;
+  route.oauth_host_allowed = false;
   for (const auto& h : route.oauth_hosts)
     if (h == route.upstream.host) route.oauth_host_allowed = true;
 }
@@ -294,6 +295,10 @@ route_config parse_route(const reader& r, const std::string& name, const YAML::N
     route.cost_header = n["cost_header"] ? header_name(r, n["cost_header"], key + ".cost_header") : "x-passgate-cost-usd";
   }
   if (n["oauth_hosts"]) route.oauth_hosts = r.strings(n["oauth_hosts"], key + ".oauth_hosts");
+  for (auto [field, s] : {std::pair{"server_key", &route.server_key}, std::pair{"aws_access_key_id", &route.aws.access_key_id},
+                          std::pair{"aws_secret_access_key", &route.aws.secret_access_key},
+                          std::pair{"aws_session_token", &route.aws.session_token}})
+    if (!s->fits_a_header()) r.fail(n[field], key + "." + field, "contains a control character (a stray newline?)");
   finish_route(route);
   return route;
 }
@@ -479,17 +484,12 @@ config defaults(env_lookup env) {
   add("openai", policy::provider_kind::openai, {"OPENAI_API_KEY"}).upstream = {true, "api.openai.com", 443, ""};
   add("gemini", policy::provider_kind::gemini, {"GEMINI_API_KEY", "GOOGLE_API_KEY"}).upstream = {
       true, "generativelanguage.googleapis.com", 443, ""};
-  auto region = set("AWS_REGION");
-  if (!region) region = set("AWS_DEFAULT_REGION");
-  auto id = set("AWS_ACCESS_KEY_ID"), secret_key = set("AWS_SECRET_ACCESS_KEY");
-  if (region && id && secret_key && is_aws_region(*region)) {
-    auto& b = add("bedrock", policy::provider_kind::bedrock, {});
-    b.aws = {secret(*id), secret(*secret_key), secret(set("AWS_SESSION_TOKEN").value_or("")), *region};
-    b.client_credentials = policy::client_credentials_mode::server_only;
-    b.upstream_text = default_upstream_text(b);
-    b.upstream = {true, "bedrock-runtime." + *region + ".amazonaws.com", 443, ""};
+  // No Bedrock route without a config file: AWS credentials in a shell's
+  // environment are often broad, and a route signs every request with them.
+  for (auto& [name, r] : c.routes) {
+    if (!r.server_key.fits_a_header()) r.server_key = {};  // never sent: a header line cannot hold it
+    finish_route(r);
   }
-  for (auto& [name, r] : c.routes) finish_route(r);
   return c;
 }
 
@@ -551,8 +551,9 @@ std::string describe(const config& c) {
     if (r.provider == policy::provider_kind::bedrock) {
       out << YAML::Key << "region" << YAML::Value << r.aws.region << YAML::Key << "aws_access_key_id" << YAML::Value;
       masked_or_null(r.aws.access_key_id) << YAML::Key << "aws_secret_access_key" << YAML::Value;
-      masked_or_null(r.aws.secret_access_key) << YAML::Key << "aws_session_token" << YAML::Value;
-      masked_or_null(r.aws.session_token);
+      (r.aws.secret_access_key.empty() ? out << YAML::Null : out << r.aws.secret_access_key.masked_fully())
+          << YAML::Key << "aws_session_token" << YAML::Value;
+      (r.aws.session_token.empty() ? out << YAML::Null : out << r.aws.session_token.masked_fully());
     } else {
       out << YAML::Key << "server_key" << YAML::Value;
       masked_or_null(r.server_key);

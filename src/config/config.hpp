@@ -158,7 +158,7 @@ std::optional<std::string> process_env(const char* name);
 // The embedded defaults (no file): /anthropic → https://api.anthropic.com, server
 // key from ANTHROPIC_API_KEY when set; /openai → https://api.openai.com
 // (OPENAI_API_KEY); /gemini → https://generativelanguage.googleapis.com
-// (GEMINI_API_KEY); /bedrock when AWS_REGION and AWS credentials are set.
+// (GEMINI_API_KEY). A Bedrock route needs a config file.
 config defaults(env_lookup env = process_env);
 config load_file(const std::string& path, env_lookup env = process_env);
 config load_text(const std::string& yaml, const std::string& source_name, env_lookup env = process_env);

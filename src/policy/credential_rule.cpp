@@ -53,7 +53,10 @@ struct rule_state {
 int credential_slot(const route_policy& route, std::string_view name) {
   for (int i = 0; i < 2; ++i)
     if (!route.client_headers[i].empty() && hdr::iequals(name, route.client_headers[i])) return i;
-  return hdr::is_credential(name) ? -1 : -2;
+  if (hdr::is_credential(name)) return -1;
+  for (const auto& other : route.other_credential_headers)
+    if (hdr::iequals(name, other)) return -1;
+  return -2;
 }
 
 // Headers that carry an AWS signature: a signing route sets them itself.
@@ -93,6 +96,9 @@ bool is_oauth_authorization(std::string_view v) { return is_bearer_with(v, strip
 
 credential_label client_label(provider_kind p, std::string_view header, std::string_view value) {
   const bool authorization = hdr::iequals(header, hdr::authorization);
+  // A Claude subscription token is one on every route: only an Anthropic
+  // route's oauth_hosts may receive it (the rule refuses it elsewhere).
+  if (p != provider_kind::anthropic && strip_bearer(value).starts_with("sk-ant-oat"sv)) return credential_label::oauth;
   switch (p) {
     case provider_kind::anthropic:
       if (!authorization) return credential_label::byok;
@@ -233,6 +239,9 @@ void apply_credential_rule(std::span<const header_view> in, const route_policy& 
       out.headers.push_back(h);
       continue;
     }
+    // A value shaped like a passgate key is never forwarded, whatever header
+    // carries it (it is no provider's credential).
+    if (strip_bearer(h.value).starts_with(virtual_key_prefix)) continue;
     out.headers.push_back(h);
   }
   if (out.error) return;
@@ -260,8 +269,10 @@ void apply_credential_rule(std::span<const header_view> in, const route_policy& 
 
   if (st.oauth_forwarded && !route.oauth_host_allowed) {
     fail(gateway_error::forbidden,
-         "this route does not forward Claude subscription (OAuth) tokens to its upstream host; "
-         "add the host to the route's oauth_hosts or use an API key");
+         route.provider == provider_kind::anthropic
+             ? "this route does not forward Claude subscription (OAuth) tokens to its upstream host; "
+               "add the host to the route's oauth_hosts or use an API key"
+             : "a Claude subscription (OAuth) token goes to Anthropic routes only, never to this route's provider");
     return;
   }
   if (out.caller) {

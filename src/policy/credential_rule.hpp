@@ -31,6 +31,9 @@ struct route_policy {
   // label (provider_rule::client_headers; a generic route's from its config).
   std::array<std::string_view, 2> client_headers{"x-api-key", "authorization"};
   std::string_view server_key_header = "x-api-key";
+  // Credential headers other routes of the gateway name (a generic route's):
+  // on this route they are another provider's credential, never forwarded.
+  std::span<const std::string> other_credential_headers;
   std::string_view server_key;       // the header's whole value ("Bearer …" where due); empty: none
   bool signs_requests = false;       // no client credential goes on; the relay signs (label server)
   bool oauth_host_allowed = true;    // the upstream host is on the route's oauth_hosts

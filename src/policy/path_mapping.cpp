@@ -95,11 +95,12 @@ void percent_decode(std::string_view in, std::string& out) {
 
 }  // namespace
 
-bool take_query_param(std::string& target, std::string_view name, std::string& value) {
+taken_param take_query_param(std::string& target, std::string_view name, std::string& value) {
+  taken_param out;
   const auto q = target.find('?');
-  if (q == std::string::npos) return false;
-  bool found = false;
-  std::string kept, decoded_name;
+  if (q == std::string::npos) return out;
+  bool& found = out.found;
+  std::string kept, decoded_name, other;
   std::string_view query = std::string_view(target).substr(q + 1);
   while (true) {
     const auto amp = query.find('&');
@@ -108,7 +109,8 @@ bool take_query_param(std::string& target, std::string_view name, std::string& v
     // The name as the upstream will read it ("k%65y" is "key").
     percent_decode(param.substr(0, eq), decoded_name);
     if (decoded_name == name) {
-      if (!found) percent_decode(eq == std::string_view::npos ? std::string_view{} : param.substr(eq + 1), value);
+      percent_decode(eq == std::string_view::npos ? std::string_view{} : param.substr(eq + 1), found ? other : value);
+      out.conflicting |= found && other != value;
       found = true;
     } else if (!param.empty()) {
       if (!kept.empty()) kept.push_back('&');
@@ -117,13 +119,13 @@ bool take_query_param(std::string& target, std::string_view name, std::string& v
     if (amp == std::string_view::npos) break;
     query.remove_prefix(amp + 1);
   }
-  if (!found) return false;
+  if (!found) return out;
   target.resize(q);
   if (!kept.empty()) {
     target.push_back('?');
     target.append(kept);
   }
-  return true;
+  return out;
 }
 
 }  // namespace passgate::policy

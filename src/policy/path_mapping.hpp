@@ -20,11 +20,16 @@ struct mapped_path {
 mapped_path map_path(std::string_view base_path, std::string_view rest, std::string& out,
                      bool encoded_slash_ok = false);
 
-// Takes every `name=…` parameter out of the query of `target` ("/p?a=1&key=K&b=2"
-// → "/p?a=1&b=2"; a query left empty loses its '?'), the first one's value
-// percent-decoded into `value`. True when there was one. A credential in a URL
-// is moved to a header this way: URLs end up in logs, headers do not.
-bool take_query_param(std::string& target, std::string_view name, std::string& value);
+// Takes every `name=…` parameter (its name percent-decoded) out of the query of
+// `target` ("/p?a=1&key=K&b=2" → "/p?a=1&b=2"; a query left empty loses its
+// '?'), the first one's value percent-decoded into `value`. A credential in a
+// URL is moved to a header this way: URLs end up in logs, headers do not.
+struct taken_param {
+  bool found = false;
+  bool conflicting = false;  // several with different values: which one was meant?
+  explicit operator bool() const { return found; }
+};
+taken_param take_query_param(std::string& target, std::string_view name, std::string& value);
 
 // The path part of a target, without the query ("/v1/messages").
 constexpr std::string_view path_only(std::string_view target) {

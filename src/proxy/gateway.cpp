@@ -1,5 +1,6 @@
 #include "proxy/gateway.hpp"
 
+#include "common/headers.hpp"
 #include "upstream/tls.hpp"
 #include "usage/anthropic_usage.hpp"
 #include "usage/gemini_usage.hpp"
@@ -51,6 +52,12 @@ void describe_provider(route_runtime& rt, const config::route_config& rc, bool r
 std::vector<route_runtime> make_routes(const config::config& cfg) {
   std::vector<route_runtime> out;
   out.reserve(cfg.routes.size());
+  // The credential headers generic routes name: another route's credential on
+  // every other route.
+  std::vector<std::string> generic_headers;
+  for (const auto& [name, rc] : cfg.routes)
+    if (rc.provider == policy::provider_kind::generic && !hdr::is_credential(rc.credential_header))
+      generic_headers.push_back(rc.credential_header);
   for (const auto& [name, rc] : cfg.routes) {
     route_runtime rt;
     rt.index = out.size();
@@ -62,7 +69,12 @@ std::vector<route_runtime> make_routes(const config::config& cfg) {
     out.push_back(std::move(rt));
     // The policy's views point into this element's strings: set once it is in
     // place (the vector was reserved: it never moves).
-    describe_provider(out.back(), rc, cfg.auth.require_key);
+    auto& added = out.back();
+    describe_provider(added, rc, cfg.auth.require_key);
+    for (const auto& h : generic_headers)
+      if (!hdr::iequals(h, added.policy.client_headers[0]) && !hdr::iequals(h, added.policy.client_headers[1]))
+        added.other_credential_headers.push_back(h);
+    added.policy.other_credential_headers = added.other_credential_headers;
   }
   return out;
 }

@@ -39,6 +39,7 @@ struct route_runtime {
   error_dialect errors = error_dialect::anthropic;
   std::optional<policy::aws_route_signing> aws;  // Bedrock: every request is signed
   std::string_view cost_header;                 // generic: the answer's cost in USD, when the upstream sends it
+  std::vector<std::string> other_credential_headers;  // other routes' own credential headers (policy's view)
 };
 
 // A request the gateway itself answers under its own listener (admin API).

@@ -152,9 +152,15 @@ awaitable<std::optional<stop_reason>> session::connect_upstream(route_runtime& r
 // out of the target and judged by the credential rule as that header (the
 // caller's own key goes up as the header, a gateway key is consumed). URLs are
 // logged by proxies and kept in histories; headers are not.
-void session::take_query_credential(const route_runtime& rt) {
-  if (policy::take_query_param(target_, rt.query_key_param, query_key_))
-    header_views_.push_back({rt.policy.client_headers[0], query_key_});
+std::optional<std::string_view> session::take_query_credential(const route_runtime& rt) {
+  const auto taken = policy::take_query_param(target_, rt.query_key_param, query_key_);
+  if (!taken) return std::nullopt;
+  if (taken.conflicting) return "two different key= values were sent in the URL; send one";
+  // Decoded, it becomes a header line: nothing that could end or split one.
+  for (unsigned char c : query_key_)
+    if (c < 0x20 || c == 0x7f) return "the URL's key= value holds a control character";
+  header_views_.push_back({rt.policy.client_headers[0], query_key_});
+  return std::nullopt;
 }
 
 // A generic route's upstream may say what the answer cost, in USD, in a header
@@ -443,7 +449,12 @@ awaitable<session::next> session::relay(route_runtime& rt, std::string_view rest
   // Bedrock's model ids may be ARNs, their '/' encoded in the path as AWS expects.
   if (auto m = policy::map_path(rt.cfg->upstream.base_path, rest, target_, rt.aws.has_value()); !m.ok)
     co_return co_await answer_local(gateway_error::bad_path, std::string(m.reason));
-  if (!rt.query_key_param.empty()) take_query_credential(rt);
+  if (!rt.query_key_param.empty()) {
+    if (auto refused = take_query_credential(rt)) {
+      const std::string message(*refused);  // named: no temporary inside co_await (GCC 12)
+      co_return co_await answer_local(gateway_error::bad_request, message);
+    }
+  }
 
   policy::apply_credential_rule(header_views_, rt.policy, w_.gw.lookup, policy_);
   rq_.record.credential = std::string(to_string(policy_.label));
@@ -457,8 +468,8 @@ awaitable<session::next> session::relay(route_runtime& rt, std::string_view rest
 
   // Governance: only keys that have limits pay for it (a few loads otherwise).
   if (policy_.caller && w_.gw.limiter && limits::has_limits(*policy_.caller)) {
-    // count_tokens costs nothing: never refused for a budget.
-    const bool budget_exempt = rq_.record.path.ends_with("/count_tokens"sv);
+    // Counting tokens costs nothing (Anthropic's count_tokens, Gemini's countTokens): never refused for a budget.
+    const bool budget_exempt = rq_.record.path.ends_with("/count_tokens"sv) || rq_.record.path.ends_with(":countTokens"sv);
     auto& lim = *w_.gw.limiter;
     if (lim.remote()) {
       auto admitted = admit_shared(lim, policy_.caller, policy_.label, budget_exempt, unix_ms());

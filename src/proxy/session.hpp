@@ -79,7 +79,7 @@ class session : public watched, public std::enable_shared_from_this<session> {
   awaitable<std::optional<stop_reason>> send_signed_request(route_runtime& rt);
   awaitable<std::optional<stop_reason>> read_body_more();
   awaitable<std::optional<stop_reason>> write_first(route_runtime& rt);
-  void take_query_credential(const route_runtime& rt);
+  std::optional<std::string_view> take_query_credential(const route_runtime& rt);  // why it is refused
   void note_reported_cost(std::string_view value);
   awaitable<std::optional<stop_reason>> connect_upstream(route_runtime& rt, bool allow_pooled);
   awaitable<std::optional<stop_reason>> read_response_head();

@@ -306,8 +306,25 @@ TEST_F(providers, openai_credential_rule) {
   EXPECT_EQ(got.all("authorization"), std::vector<std::string>{"Bearer " + openai_server});
   EXPECT_FALSE(got.has("x-api-key"));
 
+  say("openai: a Claude subscription token is refused (403): it goes to Anthropic routes only");
+  auto before = up.requests().size();
+  r = fetch(gw->port(), "POST", path, {{"x-passgate-key", master}, {"Authorization", "Bearer sk-ant-oat01-sub-token"}}, "{}");
+  EXPECT_EQ(r.status, 403);
+  EXPECT_EQ(r.body.find("sk-ant-oat01"), std::string::npos);
+  EXPECT_EQ(up.requests().size(), before);
+
+  say("openai: the generic route's credential header is another provider's: a gateway key in it is consumed, "
+      "any other value dropped");
+  ASSERT_EQ(fetch(gw->port(), "POST", path, {{"x-tools-token", alice}}, "{}").status, 200);
+  got = up.last_request();
+  EXPECT_FALSE(got.has("x-tools-token"));
+  expect_no_gateway_key_upstream(got);
+  expect_log_has("route=openai cred=server key=alice");
+  ASSERT_EQ(fetch(gw->port(), "POST", path, {{"x-passgate-key", master}, {"x-tools-token", "tools-secret"}}, "{}").status, 200);
+  EXPECT_FALSE(up.last_request().has("x-tools-token"));
+
   say("openai: an unknown gateway key is 401 in OpenAI's error shape, nothing forwarded");
-  const auto before = up.requests().size();
+  before = up.requests().size();
   r = fetch(gw->port(), "POST", path, {{"Authorization", "Bearer sk-pg-not-a-real-key-000000"}}, "{}");
   EXPECT_EQ(r.status, 401);
   auto body = boost::json::parse(r.body).as_object();
@@ -395,6 +412,12 @@ TEST_F(providers, gemini_credential_rule_and_query_key) {
   EXPECT_EQ(got.all("x-goog-api-key"), std::vector<std::string>{gemini_server});
   expect_no_gateway_key_upstream(got);
   expect_log_has("route=gemini cred=server key=master");
+
+  say("gemini: a ?key= that decodes to a line break, or two different ?key= values, is 400 and never forwarded");
+  const auto before = up.requests().size();
+  EXPECT_EQ(fetch(gw->port(), "POST", path + "?key=AIza%0d%0ax-evil:%201", {{"x-passgate-key", master}}, "{}").status, 400);
+  EXPECT_EQ(fetch(gw->port(), "POST", path + "?key=AIza-a&key=AIza-b", {{"x-passgate-key", master}}, "{}").status, 400);
+  EXPECT_EQ(up.requests().size(), before);
 
   say("gemini: a key allowed only on openai is 403 here, in Gemini's error shape");
   auto r = fetch(gw->port(), "POST", path, {{"x-goog-api-key", alice}}, "{}");

@@ -794,7 +794,7 @@ TEST_F(Config, OpenAIAndGeminiRoutesTakeTheirDefaultUpstreams) {
   EXPECT_EQ(o.server_key.reveal(), "sk-proj-config-openai-key");
   EXPECT_EQ(o.client_credentials, client_credentials_mode::forward);
   EXPECT_TRUE(o.oauth_hosts.empty());
-  EXPECT_TRUE(o.oauth_host_allowed);
+  EXPECT_FALSE(o.oauth_host_allowed);
   const auto& g = c.routes.at("g");
   EXPECT_EQ(g.provider, policy::provider_kind::gemini);
   EXPECT_EQ(g.upstream_text, "https://generativelanguage.googleapis.com");
@@ -907,7 +907,7 @@ TEST_F(Config, GenericRouteNeedsAnUpstreamAndNamesItsCredentialHeader) {
   EXPECT_EQ(t.cost_header, "x-cost-usd");
   EXPECT_EQ(t.server_key.reveal(), "raw-server-key");
   EXPECT_TRUE(t.oauth_hosts.empty());
-  EXPECT_TRUE(t.oauth_host_allowed);
+  EXPECT_FALSE(t.oauth_host_allowed);
   const auto& d = c.routes.at("d");
   EXPECT_EQ(d.credential_header, "authorization");
   EXPECT_TRUE(d.credential_bearer);
@@ -997,7 +997,7 @@ TEST_F(Config, DefaultsHaveAnthropicOpenAIAndGeminiRoutes) {
   EXPECT_EQ(o.upstream.port, 443);
   EXPECT_TRUE(o.server_key.empty());
   EXPECT_TRUE(o.oauth_hosts.empty());
-  EXPECT_TRUE(o.oauth_host_allowed);
+  EXPECT_FALSE(o.oauth_host_allowed);
   const auto& g = c.routes.at("gemini");
   EXPECT_EQ(g.provider, policy::provider_kind::gemini);
   EXPECT_EQ(g.upstream_text, "https://generativelanguage.googleapis.com");
@@ -1014,44 +1014,33 @@ TEST_F(Config, DefaultsHaveAnthropicOpenAIAndGeminiRoutes) {
   EXPECT_EQ(defaults(test_env).routes.at("gemini").server_key.reveal(), "AIza-gemini-from-env");
 }
 
-TEST_F(Config, DefaultsHaveABedrockRouteOnlyWithAwsRegionAndKeys) {
-  std::cout << "  checks: defaults() adds bedrock only when AWS_REGION, AWS_ACCESS_KEY_ID and "
-               "AWS_SECRET_ACCESS_KEY are all set (and the region is valid)\n";
-  const std::map<std::string, std::string> all = {{"AWS_REGION", "eu-west-3"},
-                                                  {"AWS_ACCESS_KEY_ID", "AKIADEFAULTSEXAMPLE"},
-                                                  {"AWS_SECRET_ACCESS_KEY", "defaults-SECRET-aws-key-0123456789"}};
-  for (const auto& [missing, value] : all) {
-    SCOPED_TRACE("without " + missing);
-    vars() = all;
-    vars().erase(missing);
-    EXPECT_FALSE(defaults(test_env).routes.count("bedrock"));
-    vars()[missing] = "";  // set but empty is unset
-    EXPECT_FALSE(defaults(test_env).routes.count("bedrock"));
-  }
-  vars() = all;
-  vars()["AWS_REGION"] = "EU-WEST-3";
-  EXPECT_FALSE(defaults(test_env).routes.count("bedrock")) << "an invalid region gives no route";
-
-  vars() = all;
+TEST_F(Config, DefaultsNeverMakeABedrockRouteFromTheEnvironment) {
+  std::cout << "  checks: without a config file there is no bedrock route, even with AWS_REGION and AWS keys set: "
+               "a shell's AWS credentials are not lent to every local caller\n";
+  vars() = {{"AWS_REGION", "eu-west-3"},
+            {"AWS_ACCESS_KEY_ID", "AKIADEFAULTSEXAMPLE"},
+            {"AWS_SECRET_ACCESS_KEY", "defaults-SECRET-aws-key-0123456789"},
+            {"AWS_SESSION_TOKEN", "defaults-SESSION-token-abcdef"}};
   auto c = defaults(test_env);
-  ASSERT_TRUE(c.routes.count("bedrock"));
-  EXPECT_EQ(c.routes.size(), 4u);
-  const auto& b = c.routes.at("bedrock");
-  EXPECT_EQ(b.name, "bedrock");
-  EXPECT_EQ(b.provider, policy::provider_kind::bedrock);
-  EXPECT_EQ(b.aws.region, "eu-west-3");
-  EXPECT_EQ(b.aws.access_key_id.reveal(), "AKIADEFAULTSEXAMPLE");
-  EXPECT_EQ(b.aws.secret_access_key.reveal(), "defaults-SECRET-aws-key-0123456789");
-  EXPECT_TRUE(b.aws.session_token.empty());
-  EXPECT_EQ(b.upstream_text, "https://bedrock-runtime.eu-west-3.amazonaws.com");
-  EXPECT_EQ(b.upstream.host, "bedrock-runtime.eu-west-3.amazonaws.com");
-  EXPECT_TRUE(b.upstream.tls);
-  EXPECT_EQ(b.upstream.port, 443);
-  EXPECT_EQ(b.client_credentials, client_credentials_mode::server_only);
-  EXPECT_TRUE(b.oauth_hosts.empty());
-  std::cout << "  checks: AWS_SESSION_TOKEN, when set, is the route's session token\n";
-  vars()["AWS_SESSION_TOKEN"] = "defaults-SESSION-token-abcdef";
-  EXPECT_EQ(defaults(test_env).routes.at("bedrock").aws.session_token.reveal(), "defaults-SESSION-token-abcdef");
+  EXPECT_FALSE(c.routes.count("bedrock"));
+  EXPECT_EQ(c.routes.size(), 3u);
+  for (const auto& [name, r] : c.routes) EXPECT_NE(r.provider, policy::provider_kind::bedrock) << name;
+}
+
+TEST_F(Config, CredentialsWithControlCharactersAreRefused) {
+  std::cout << "  checks: a server key or AWS secret holding a newline is refused at load (it would split a header "
+               "line); from the environment in the defaults, it is dropped\n";
+  vars() = {{"K", "sk-line1\nx-evil: 1"}};
+  try {
+    load_text("routes:\n  o:\n    provider: openai\n    server_key: os.environ/K\n", "t.yaml", test_env);
+    ADD_FAILURE() << "loaded";
+  } catch (const config_error& e) {
+    EXPECT_TRUE(has(e.what(), "'routes.o.server_key'")) << e.what();
+    EXPECT_TRUE(has(e.what(), "control character")) << e.what();
+    EXPECT_FALSE(has(e.what(), "x-evil")) << e.what();
+  }
+  vars() = {{"OPENAI_API_KEY", "sk-a\r\nb"}};
+  EXPECT_TRUE(defaults(test_env).routes.at("openai").server_key.empty());
 }
 
 TEST_F(Config, DescribeMasksAwsSecretsAndShowsProviderFields) {
@@ -1082,6 +1071,8 @@ TEST_F(Config, DescribeMasksAwsSecretsAndShowsProviderFields) {
   EXPECT_EQ(b["upstream"].as<std::string>(), "https://bedrock-runtime.us-east-2.amazonaws.com");
   EXPECT_TRUE(b["aws_access_key_id"].IsScalar());
   EXPECT_TRUE(b["aws_secret_access_key"].IsScalar());
+  EXPECT_EQ(b["aws_secret_access_key"].as<std::string>().rfind("…(", 0), 0u) << "no character of the AWS secret shown";
+  EXPECT_EQ(b["aws_session_token"].as<std::string>().rfind("…(", 0), 0u);
   EXPECT_TRUE(b["aws_session_token"].IsScalar());
   EXPECT_EQ(b["client_credentials"].as<std::string>(), "server_only");
   EXPECT_FALSE(b["server_key"]) << "a bedrock route has no server_key";

@@ -489,6 +489,7 @@ TEST(TakeQueryParam, Cases) {
     std::string target;
     bool found;
     std::string want_target, want_value;
+    bool conflicting = false;
   };
   for (const auto& c : std::initializer_list<tc>{
            {"/p?key=K", true, "/p", "K"},
@@ -498,14 +499,16 @@ TEST(TakeQueryParam, Cases) {
            {"/v1beta/models/gemini-2.0-flash:generateContent?key=AIza%2Bb%2Fc%3D%3D&alt=sse", true,
             "/v1beta/models/gemini-2.0-flash:generateContent?alt=sse", "AIza+b/c=="},
            {"/p?key=A%20B", true, "/p", "A B"},
-           {"/p?key=first&x=1&key=second", true, "/p?x=1", "first"},
+           {"/p?key=first&x=1&key=second", true, "/p?x=1", "first", true},
            {"/p?key=K&key=K", true, "/p", "K"},
            {"/p?key=", true, "/p", ""},
            {"/p?keyx=1&key=K", true, "/p?keyx=1", "K"},
        }) {
     SCOPED_TRACE(c.target);
     std::string target = c.target, value = "unchanged";
-    EXPECT_EQ(take_query_param(target, "key", value), c.found);
+    const auto taken = take_query_param(target, "key", value);
+    EXPECT_EQ(taken.found, c.found);
+    EXPECT_EQ(taken.conflicting, c.conflicting);
     EXPECT_EQ(target, c.want_target);
     EXPECT_EQ(value, c.want_value);
   }
