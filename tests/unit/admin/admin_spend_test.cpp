@@ -104,7 +104,8 @@ TEST_F(spend_api, logs_are_newest_first_with_the_spend_record_fields) {
   EXPECT_EQ(row.at("agent_id").as_string(), "agent-r3");
   EXPECT_EQ(row.at("client").as_string(), "Anthropic/JS 0.60.0");
   EXPECT_TRUE(row.at("cursor").is_string());
-  EXPECT_EQ(row.size(), 23u);
+  EXPECT_TRUE(row.at("provider").is_string());
+  EXPECT_EQ(row.size(), 24u);
   EXPECT_DOUBLE_EQ(r.j.at("logs").as_array()[3].at("cost_usd").as_double(), 0.01);
 }
 
@@ -145,6 +146,7 @@ TEST_F(spend_api, bad_filters_are_400_naming_the_parameter) {
   for (auto [q, words] : {std::pair<std::string, std::string>{"status=ok", "'status'"},
                           {"status=-1", "'status'"},
                           {"credential=cookie", "'credential'"},
+                          {"provider=azure", "'provider' must be one of anthropic, openai"},
                           {"start_date=yesterday", "'start_date'"},
                           {"end_date=2024-02-30", "'end_date'"},
                           {"start_date=2024-05-03&end_date=2024-05-01", "before"},

@@ -21,9 +21,13 @@
 #include "usage/bedrock_model.hpp"
 #include "usage/content_type.hpp"
 #include "usage/usage_tap.hpp"
+#include "unit/usage/tap_helpers.hpp"
 
 namespace passgate::usage {
 namespace {
+
+using test_helpers::describe;
+using test_helpers::feed_copy;
 
 using test::bedrock_chunk;
 using test::encode_eventstream_message;
@@ -111,27 +115,7 @@ usage_result stream_usage() {
   return r;
 }
 
-std::string describe(const usage_result& r) {
-  std::ostringstream out;
-  const auto n = [&](const char* name, const std::optional<std::int64_t>& v) {
-    out << ' ' << name << '=' << (v ? std::to_string(*v) : "-");
-  };
-  out << "model=" << r.model;
-  n("in", r.input_tokens);
-  n("out", r.output_tokens);
-  n("cache_write", r.cache_creation_input_tokens);
-  n("cache_read", r.cache_read_input_tokens);
-  out << " error=" << r.error_type << " saw_usage=" << r.saw_usage << " unparseable=" << r.unparseable;
-  return out.str();
-}
 
-// Each piece from its own allocation of exactly its size (a read past it is
-// caught by the sanitizer run).
-void feed_copy(usage_tap& tap, std::string_view piece) {
-  const std::unique_ptr<char[]> copy(new char[piece.size() ? piece.size() : 1]);
-  std::memcpy(copy.get(), piece.data(), piece.size());
-  tap.feed({copy.get(), piece.size()});
-}
 
 usage_result tap_pieces(std::string_view body, std::size_t piece, content_encoding enc = content_encoding::identity) {
   usage_tap tap;

@@ -1,4 +1,5 @@
 #include "usage/usage_tap.hpp"
+#include "unit/usage/tap_helpers.hpp"
 
 #include <gtest/gtest.h>
 
@@ -14,6 +15,9 @@
 
 namespace passgate::usage {
 namespace {
+
+using test_helpers::describe;
+using test_helpers::feed_copy;
 
 // A streamed answer with the shape the API sends: cache fields, pings, a thinking
 // block with its signature, text, a tool_use block, two message_delta events.
@@ -91,29 +95,7 @@ usage_result recorded_stream_usage() {
   return r;
 }
 
-std::string describe(const usage_result& r) {
-  std::ostringstream out;
-  const auto n = [&](const char* name, const std::optional<std::int64_t>& v) {
-    out << ' ' << name << '=' << (v ? std::to_string(*v) : "-");
-  };
-  out << "model=" << r.model;
-  n("in", r.input_tokens);
-  n("out", r.output_tokens);
-  n("cache_write", r.cache_creation_input_tokens);
-  n("cache_read", r.cache_read_input_tokens);
-  n("5m", r.cache_creation_5m_input_tokens);
-  n("1h", r.cache_creation_1h_input_tokens);
-  out << " error=" << r.error_type << " saw_usage=" << r.saw_usage << " unparseable=" << r.unparseable;
-  return out.str();
-}
 
-// Each piece is fed from its own buffer of exactly its size, so that a read
-// past a piece's end is a read past an allocation (caught by the sanitizer run).
-void feed_copy(usage_tap& tap, std::string_view piece) {
-  const std::unique_ptr<char[]> copy(new char[piece.size() ? piece.size() : 1]);
-  std::memcpy(copy.get(), piece.data(), piece.size());
-  tap.feed({copy.get(), piece.size()});
-}
 
 usage_result tap_all(body_kind kind, std::string_view body, std::size_t piece = 0) {
   usage_tap tap(kind, content_encoding::identity);
