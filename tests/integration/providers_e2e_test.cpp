@@ -222,6 +222,10 @@ class providers : public ::testing::Test {
         m.events = gemini_stream;
       } else if (r.target.find(":generateContent") != std::string::npos) {
         m.body = gemini_json;
+        if (r.target.find("gz") != std::string::npos) {
+          m.headers.push_back({"content-encoding", "gzip"});
+          m.body = gzip(gemini_json);
+        }
       } else {  // generic
         m.headers.push_back({"x-passgate-cost-usd", "0.0123"});
         m.body = R"({"ok":true})";
@@ -433,6 +437,10 @@ TEST_F(providers, gemini_credential_rule_and_query_key) {
 TEST_F(providers, gemini_usage_rows) {
   const header_list key = {{"x-passgate-key", master}};
   auto plain = fetch(gw->port(), "POST", "/gemini/v1beta/models/gemini-2.5-flash:generateContent", key, "{}");
+  auto zipped = fetch(gw->port(), "POST", "/gemini/v1beta/models/gemini-2.5-flash:generateContent?gz=1", key, "{}");
+  say("gemini: a gzip-compressed answer reaches the client compressed, byte for byte");
+  EXPECT_EQ(zipped.body, gzip(gemini_json));
+  EXPECT_EQ(zipped.get("content-encoding"), "gzip");
   auto streamed =
       fetch(gw->port(), "POST", "/gemini/v1beta/models/gemini-2.5-pro:streamGenerateContent?alt=sse", key, "{}");
   std::string expected;
@@ -440,15 +448,18 @@ TEST_F(providers, gemini_usage_rows) {
   say("gemini: the SSE answer reaches the client byte for byte");
   EXPECT_EQ(streamed.body, expected);
   auto rows = rows_after_stop();
-  say("gemini JSON: input = prompt - cached, output = candidates + thoughts, priced as gemini-2.5-flash");
-  const auto& x = row(rows, plain);
-  EXPECT_EQ(x.provider, "gemini");
-  EXPECT_EQ(x.model, "gemini-2.5-flash");
-  EXPECT_EQ(x.input_tokens, 1000);
-  EXPECT_EQ(x.cache_read_input_tokens, 200);
-  EXPECT_EQ(x.output_tokens, 100);
-  EXPECT_NEAR(x.cost_usd.value_or(-1), (1000 * 0.3 + 200 * 0.075 + 100 * 2.5) / 1e6, 1e-12);
-  EXPECT_EQ(x.path, "/v1beta/models/gemini-2.5-flash:generateContent");
+  say("gemini JSON: input = prompt - cached, output = candidates + thoughts, priced as gemini-2.5-flash "
+      "(the gzip-compressed answer alike: decoded for the tap alone)");
+  for (const auto* answer : {&plain, &zipped}) {
+    const auto& x = row(rows, *answer);
+    EXPECT_EQ(x.provider, "gemini");
+    EXPECT_EQ(x.model, "gemini-2.5-flash");
+    EXPECT_EQ(x.input_tokens, 1000);
+    EXPECT_EQ(x.cache_read_input_tokens, 200);
+    EXPECT_EQ(x.output_tokens, 100);
+    EXPECT_NEAR(x.cost_usd.value_or(-1), (1000 * 0.3 + 200 * 0.075 + 100 * 2.5) / 1e6, 1e-12);
+    EXPECT_EQ(x.path, "/v1beta/models/gemini-2.5-flash:generateContent");
+  }
   say("gemini stream: the last chunk's cumulative usageMetadata");
   const auto& s = row(rows, streamed);
   EXPECT_EQ(s.model, "gemini-2.5-pro");
