@@ -30,6 +30,8 @@ void filter_options(CLI::App* cmd, spend_options& o) {
   optional_text(cmd, "--client", o.args.client, "only this client (the user-agent's product token, e.g. claude-cli/2.1.3)");
   optional_text(cmd, "--outcome", o.args.outcome,
                 "only this outcome (ok, upstream_error, client_closed, shutdown, refused, gateway_error)");
+  optional_text(cmd, "--provider", o.args.provider, "only this provider (anthropic, openai, gemini, bedrock, generic)");
+  optional_text(cmd, "--route", o.args.route, "only this route (its name in the config)");
 }
 
 int logs(const spend_options& o) {

@@ -247,9 +247,7 @@ class providers : public ::testing::Test {
         "  - { alias: alice, key: \"os.environ/ALICE_KEY\", allowed_routes: [openai] }\n"
         "  - { alias: payer, key: \"os.environ/PAYER_KEY\", max_budget: 0.0001 }\n"
         "  - { alias: coder, key: \"os.environ/CODER_KEY\" }\n",
-        {{"PASSGATE_MASTER_KEY", master}, {"ALICE_KEY", alice}, {"PAYER_KEY", payer}, {"CODER_KEY", coder}, {"OPENAI_KEY", openai_server},
-         {"GEMINI_KEY", gemini_server}, {"GENERIC_KEY", generic_server}, {"AWS_ACCESS_KEY_ID", aws_id},
-         {"AWS_SECRET_ACCESS_KEY", aws_secret}, {"AWS_SESSION_TOKEN", aws_token}}});
+        env});
   }
 
   std::vector<usage::spend_record> rows_after_stop() {
@@ -275,6 +273,11 @@ class providers : public ::testing::Test {
   }
   void expect_log_has(const std::string& words) { EXPECT_TRUE(gw->wait_for_log(words)) << words << "\n" << gw->log(); }
 
+  const std::map<std::string, std::string> env = {
+      {"PASSGATE_MASTER_KEY", master}, {"ALICE_KEY", alice},          {"PAYER_KEY", payer},
+      {"CODER_KEY", coder},            {"OPENAI_KEY", openai_server}, {"GEMINI_KEY", gemini_server},
+      {"GENERIC_KEY", generic_server}, {"AWS_ACCESS_KEY_ID", aws_id}, {"AWS_SECRET_ACCESS_KEY", aws_secret},
+      {"AWS_SESSION_TOKEN", aws_token}};
   mock_upstream up;
   std::unique_ptr<gateway_process> gw;
 };
@@ -383,6 +386,12 @@ TEST_F(providers, openai_usage_rows_and_budget) {
   EXPECT_EQ(u.model, "gpt-4o-2024-08-06");
   EXPECT_FALSE(u.input_tokens.has_value());
   EXPECT_FALSE(u.cost_usd.has_value());
+  say("passgate spend logs --provider openai: the OpenAI rows only (5 plus payer's two), each naming its provider");
+  auto cli = run_passgate({"spend", "logs", "--config", gw->dir() + "/passgate.yaml", "--provider", "openai", "--json"}, env);
+  ASSERT_EQ(cli.status, 0) << cli.output;
+  auto logs = boost::json::parse(cli.output).at("logs").as_array();
+  EXPECT_EQ(logs.size(), 7u);
+  for (const auto& l : logs) EXPECT_EQ(l.at("provider"), "openai");
   say("Responses API stream: response.completed's usage, cached input apart");
   const auto& p = row(rows, responses);
   EXPECT_EQ(p.model, "gpt-4.1-2025-04-14");
