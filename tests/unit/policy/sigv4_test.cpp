@@ -55,6 +55,9 @@ struct suite_case {
   std::string_view creq, sts, authz;
 };
 
+// gtest prints a parameter by its name, not as bytes.
+void PrintTo(const suite_case& c, std::ostream* os) { *os << c.name; }
+
 const std::vector<suite_case>& suite() {
   static const std::vector<suite_case> cases{
     {"get-vanilla", "GET", "/",
