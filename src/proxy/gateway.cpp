@@ -3,6 +3,7 @@
 #include "common/headers.hpp"
 #include "upstream/tls.hpp"
 #include "usage/anthropic_usage.hpp"
+#include "usage/bedrock_usage.hpp"
 #include "usage/gemini_usage.hpp"
 #include "usage/openai_usage.hpp"
 
@@ -39,8 +40,8 @@ void describe_provider(route_runtime& rt, const config::route_config& rc, bool r
   rt.query_key_param = rule.query_key_param;
   rt.errors = rule.errors;
   switch (rc.provider) {
-    case policy::provider_kind::anthropic:
-    case policy::provider_kind::bedrock: rt.usage = &usage::anthropic_dialect(); break;
+    case policy::provider_kind::anthropic: rt.usage = &usage::anthropic_dialect(); break;
+    case policy::provider_kind::bedrock: rt.usage = &usage::bedrock_dialect(); break;
     case policy::provider_kind::openai: rt.usage = &usage::openai_dialect(); break;
     case policy::provider_kind::gemini: rt.usage = &usage::gemini_dialect(); break;
     case policy::provider_kind::generic: rt.usage = nullptr; break;

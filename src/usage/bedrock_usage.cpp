@@ -1,5 +1,6 @@
 #include "usage/bedrock_usage.hpp"
 
+#include "usage/anthropic_usage.hpp"
 #include "usage/json_document.hpp"
 
 namespace passgate::usage {
@@ -46,12 +47,57 @@ void apply_invocation_metrics(std::string_view event, usage_result& out) {
 
 }  // namespace
 
+void apply_converse_usage(const json_document::json::object& u, usage_result& out) {
+  using json_document::count_member;
+  using json_document::set_count;
+  set_count(out.input_tokens, count_member(&u, "inputTokens"), out);
+  set_count(out.output_tokens, count_member(&u, "outputTokens"), out);
+  set_count(out.cache_read_input_tokens, count_member(&u, "cacheReadInputTokens"), out);
+  set_count(out.cache_creation_input_tokens, count_member(&u, "cacheWriteInputTokens"), out);
+}
+
+namespace {
+
+// Bedrock's own answers (the Converse API) beside Anthropic's (invoke):
+// Anthropic's rules first, then Converse's camelCase `usage` member.
+bool wants_member(std::string_view key) { return anthropic_dialect().wants_member(key); }
+
+bool apply_answer_member(std::string_view key, std::string_view raw_value, usage_result& out) {
+  if (!anthropic_dialect().apply_answer_member(key, raw_value, out)) return false;
+  if (key == "usage" && !out.saw_usage) {
+    const auto* v = json_document::parse_value(raw_value);
+    if (const auto* u = v ? v->if_object() : nullptr) apply_converse_usage(*u, out);
+  }
+  return true;
+}
+
+constexpr usage_dialect bedrock{"bedrock",
+                                [](std::string_view name) { return anthropic_dialect().wants_event(name); },
+                                [](std::string_view name, std::string_view data, usage_result& out) {
+                                  return anthropic_dialect().apply_stream_event(name, data, out);
+                                },
+                                [](std::string_view name, std::string_view data) {
+                                  return anthropic_dialect().may_carry_usage(name, data);
+                                },
+                                wants_member, apply_answer_member};
+
+}  // namespace
+
+const usage_dialect& bedrock_dialect() { return bedrock; }
+
 bool apply_bedrock_message(const eventstream_message& m, const usage_dialect& events, usage_result& out,
                            std::string& scratch) {
   if (m.message_type == "exception" || m.message_type == "error") {
     const auto type = m.message_type == "exception" ? m.exception_type : m.error_code;
     out.error_type.assign(type.substr(0, usage_result::max_error_type_chars));
     if (out.error_type.empty()) out.error_type = "exception";
+    return true;
+  }
+  if (m.event_type == "metadata") {  // converse-stream: {"usage":{"inputTokens":…},"metrics":{…}}
+    const auto* v = json_document::parse_value(m.payload);
+    const auto* event = v ? v->if_object() : nullptr;
+    if (!event) return false;
+    if (const auto* u = json_document::object_member(*event, "usage")) apply_converse_usage(*u, out);
     return true;
   }
   if (m.event_type != "chunk") return true;  // nothing else carries usage

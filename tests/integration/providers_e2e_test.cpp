@@ -195,6 +195,9 @@ class providers : public ::testing::Test {
           m.status = 403;
           m.headers.push_back({"x-amzn-errortype", "InvalidSignatureException"});
           m.body = R"({"message":")" + wrong + "\"}";
+        } else if (r.target.ends_with("/converse")) {
+          m.body = R"({"output":{"message":{"role":"assistant","content":[{"text":"Hi"}]}},"stopReason":"end_turn",)"
+                   R"("usage":{"inputTokens":30,"outputTokens":6,"totalTokens":36},"metrics":{"latencyMs":120}})";
         } else if (r.target.find("invoke-with-response-stream") != std::string::npos) {
           m.how = mock_response::mode::sse;
           m.stream_type = "application/vnd.amazon.eventstream";
@@ -517,6 +520,11 @@ TEST_F(providers, bedrock_requests_are_signed_and_streams_relayed_as_they_come) 
   EXPECT_EQ(plain.status, 200);
   EXPECT_EQ(plain.body, bedrock_json);
   EXPECT_EQ(check_sigv4(up.last_request()), "");
+  say("bedrock: the Converse API is relayed and signed too; its camelCase usage is read, the model from the path");
+  auto converse = fetch(gw->port(), "POST", "/bedrock/model/anthropic.claude-haiku-4-5-20251001-v1:0/converse",
+                        {{"x-passgate-key", master}}, R"({"messages":[]})");
+  EXPECT_EQ(converse.status, 200);
+  EXPECT_EQ(check_sigv4(up.last_request()), "");
   say("bedrock: a model id that is an inference-profile ARN ('/' encoded, as the SDK sends it) is relayed and signed");
   auto arn = fetch(gw->port(), "POST",
                    "/bedrock/model/arn%3Aaws%3Abedrock%3Aus-east-1%3A123456789012%3Aapplication-inference-profile%2Fab12/invoke",
@@ -543,6 +551,11 @@ TEST_F(providers, bedrock_requests_are_signed_and_streams_relayed_as_they_come) 
   EXPECT_EQ(streamed->output_tokens, 25);
   EXPECT_NEAR(streamed->cost_usd.value_or(-1), (120 * 3 + 30 * 0.3 + 25 * 15) / 1e6, 1e-12);
   EXPECT_EQ(streamed->outcome, "ok");
+  const auto& cv = row(rows, converse);
+  EXPECT_EQ(cv.model, "claude-haiku-4-5-20251001-v1:0");
+  EXPECT_EQ(cv.input_tokens, 30);
+  EXPECT_EQ(cv.output_tokens, 6);
+  EXPECT_NEAR(cv.cost_usd.value_or(-1), (30 * 1 + 6 * 5) / 1e6, 1e-12);
   const auto& p = row(rows, plain);
   EXPECT_EQ(p.model, "claude-haiku-4-5-20251001");
   EXPECT_NEAR(p.cost_usd.value_or(-1), (10 * 1 + 5 * 5) / 1e6, 1e-12);

@@ -19,6 +19,7 @@
 #include "support/eventstream_frames.hpp"
 #include "usage/anthropic_usage.hpp"
 #include "usage/bedrock_model.hpp"
+#include "usage/bedrock_usage.hpp"
 #include "usage/content_type.hpp"
 #include "usage/usage_tap.hpp"
 #include "unit/usage/tap_helpers.hpp"
@@ -331,6 +332,64 @@ TEST(BedrockTap, CompressedEventStreamSplitAtEveryByte) {
   auto corrupt = compress(plain, 15 + 16);
   for (std::size_t i = corrupt.size() / 3; i < corrupt.size(); i += 7) corrupt[i] = static_cast<char>(~corrupt[i]);
   EXPECT_TRUE(tap_pieces(corrupt, 64, content_encoding::gzip).unparseable);
+}
+
+}  // namespace
+}  // namespace passgate::usage
+
+namespace passgate::usage {
+namespace {
+
+TEST(BedrockConverse, StreamMetadataEventGivesTheTokens) {
+  std::cout << "  checks: converse-stream: the metadata event's camelCase usage (input, output, cache read and "
+               "write) is the row's; its other events are passed over\n";
+  std::string body = test::encode_eventstream_message(
+      {{":event-type", "messageStart"}, {":content-type", "application/json"}, {":message-type", "event"}},
+      R"({"role":"assistant","p":"abcd"})");
+  body += test::encode_eventstream_message(
+      {{":event-type", "contentBlockDelta"}, {":content-type", "application/json"}, {":message-type", "event"}},
+      R"({"contentBlockIndex":0,"delta":{"text":"Hi"},"p":"ab"})");
+  body += test::encode_eventstream_message(
+      {{":event-type", "metadata"}, {":content-type", "application/json"}, {":message-type", "event"}},
+      R"({"metrics":{"latencyMs":812},"usage":{"inputTokens":40,"outputTokens":9,"cacheReadInputTokens":300,)"
+      R"("cacheWriteInputTokens":12,"totalTokens":361},"p":"abc"})");
+  for (std::size_t cut = 0; cut <= body.size(); ++cut) {
+    usage_tap tap;
+    tap.start(body_kind::eventstream, content_encoding::identity, bedrock_dialect());
+    test_helpers::feed_copy(tap, std::string_view(body).substr(0, cut));
+    test_helpers::feed_copy(tap, std::string_view(body).substr(cut));
+    tap.finish();
+    const auto& r = tap.result();
+    ASSERT_EQ(r.input_tokens, 40) << cut << ": " << test_helpers::describe(r);
+    EXPECT_EQ(r.output_tokens, 9);
+    EXPECT_EQ(r.cache_read_input_tokens, 300);
+    EXPECT_EQ(r.cache_creation_input_tokens, 12);
+    EXPECT_FALSE(r.unparseable);
+  }
+}
+
+TEST(BedrockConverse, JsonAnswerUsageInCamelCase) {
+  std::cout << "  checks: a Converse JSON answer's camelCase usage is read; an invoke answer (Anthropic's) still reads "
+               "as before through the same dialect\n";
+  const std::string converse =
+      R"({"output":{"message":{"role":"assistant","content":[{"text":"Hi"}]}},"stopReason":"end_turn",)"
+      R"("usage":{"inputTokens":25,"outputTokens":7,"totalTokens":32},"metrics":{"latencyMs":400}})";
+  usage_tap tap;
+  tap.start(body_kind::json, content_encoding::identity, bedrock_dialect());
+  tap.feed(converse);
+  tap.finish();
+  EXPECT_EQ(tap.result().input_tokens, 25) << test_helpers::describe(tap.result());
+  EXPECT_EQ(tap.result().output_tokens, 7);
+  EXPECT_TRUE(tap.result().saw_usage);
+  const std::string invoke =
+      R"({"id":"msg_1","type":"message","model":"claude-haiku-4-5-20251001","content":[],)"
+      R"("usage":{"input_tokens":10,"output_tokens":5}})";
+  tap.start(body_kind::json, content_encoding::identity, bedrock_dialect());
+  tap.feed(invoke);
+  tap.finish();
+  EXPECT_EQ(tap.result().model, "claude-haiku-4-5-20251001");
+  EXPECT_EQ(tap.result().input_tokens, 10);
+  EXPECT_EQ(tap.result().output_tokens, 5);
 }
 
 }  // namespace
