@@ -360,9 +360,13 @@ TEST_F(providers, openai_usage_rows_and_budget) {
 
   say("openai budget: payer's first answer spends past $0.0001, the next is 429 in OpenAI's shape");
   const header_list payer_key = {{"Authorization", "Bearer " + payer}};
-  ASSERT_EQ(fetch(gw->port(), "POST", "/openai/v1/chat/completions", payer_key, "{}").status, 200);
+  auto spent = fetch(gw->port(), "POST", "/openai/v1/chat/completions", payer_key, "{}");
+  ASSERT_EQ(spent.status, 200);
+  // The answer is charged when its request ends, just before its access log
+  // line: wait for that line, not for a time.
+  ASSERT_TRUE(gw->wait_for_log("id=" + spent.get("x-passgate-request-id").value_or("?"))) << gw->log();
   auto refused = fetch(gw->port(), "POST", "/openai/v1/chat/completions", payer_key, "{}");
-  EXPECT_EQ(refused.status, 429);
+  ASSERT_EQ(refused.status, 429) << refused.body;
   EXPECT_EQ(boost::json::parse(refused.body).at("error").at("type"), "insufficient_quota");
 
   auto rows = rows_after_stop();
