@@ -115,6 +115,23 @@ credential_label client_label(provider_kind p, std::string_view header, std::str
   return credential_label::bearer;
 }
 
+std::string apply_provider(route_policy& p, provider_kind kind, std::string_view server_key,
+                           std::string_view generic_header, bool generic_bearer) {
+  const auto& rule = rule_of(kind);
+  p.provider = kind;
+  p.client_headers = rule.client_headers;
+  p.server_key_header = rule.server_key_header;
+  p.signs_requests = rule.signs_requests;
+  bool bearer = rule.server_key_bearer;
+  if (kind == provider_kind::generic) {
+    p.client_headers = {generic_header, ""};
+    p.server_key_header = generic_header;
+    bearer = generic_bearer;
+  }
+  if (server_key.empty()) return {};
+  return (bearer ? "Bearer " : "") + std::string(server_key);
+}
+
 void apply_credential_rule(std::span<const header_view> in, const route_policy& route,
                            const key_lookup& lookup, policy_result& out) {
   out.clear();

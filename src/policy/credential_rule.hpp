@@ -40,6 +40,14 @@ struct route_policy {
   bool require_key = false;          // no valid gateway key → 401
 };
 
+// Sets the provider's side of a route's rule from its row (provider.hpp):
+// provider, client_headers, server_key_header, signs_requests. A generic route
+// names its own header and whether its key goes as "Bearer <key>". Returns the
+// server key as that header's value ("" without a key): the caller keeps the
+// string alive and points `p.server_key` at it.
+std::string apply_provider(route_policy& p, provider_kind kind, std::string_view server_key,
+                           std::string_view generic_header = {}, bool generic_bearer = true);
+
 // Finds a usable gateway key record by the full key text; nullptr if unknown,
 // revoked or expired.
 using key_lookup = std::function<std::shared_ptr<const auth::key_record>(std::string_view key)>;

@@ -1,6 +1,7 @@
 #include "policy/path_mapping.hpp"
 
 #include "common/headers.hpp"
+#include "common/percent.hpp"
 
 namespace passgate::policy {
 namespace {
@@ -74,23 +75,10 @@ mapped_path map_path(std::string_view base_path, std::string_view rest, std::str
 
 namespace {
 
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
+// A form-encoded query's piece, decoded ('+' is a space) in place of `out`.
 void percent_decode(std::string_view in, std::string& out) {
   out.clear();
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    if (in[i] == '%' && i + 2 < in.size() && hex_digit(in[i + 1]) >= 0 && hex_digit(in[i + 2]) >= 0) {
-      out.push_back(static_cast<char>(hex_digit(in[i + 1]) * 16 + hex_digit(in[i + 2])));
-      i += 2;
-    } else {
-      out.push_back(in[i] == '+' ? ' ' : in[i]);
-    }
-  }
+  pct::decode_append(in, out, true);
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "policy/sigv4.hpp"
 
+#include "common/percent.hpp"
+
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
@@ -61,13 +63,6 @@ void uri_encode(std::string_view s, bool keep_slash, std::string& out) {
   }
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // A malformed escape ("%zz", a trailing "%") is kept as literal text, so it is
 // signed as "%25zz" rather than rejected: AWS would refuse the request, which is
 // the honest outcome. '+' stays a literal plus (re-encoded "%2B"): SigV4 has no
@@ -75,15 +70,7 @@ int hex_value(char c) {
 std::string percent_decode(std::string_view s) {
   std::string out;
   out.reserve(s.size());
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    int hi, lo;
-    if (s[i] == '%' && i + 2 < s.size() && (hi = hex_value(s[i + 1])) >= 0 && (lo = hex_value(s[i + 2])) >= 0) {
-      out += static_cast<char>(hi << 4 | lo);
-      i += 2;
-    } else {
-      out += s[i];
-    }
-  }
+  pct::decode_append(s, out);
   return out;
 }
 

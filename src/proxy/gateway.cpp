@@ -16,22 +16,13 @@ void describe_provider(route_runtime& rt, const config::route_config& rc, bool r
   const auto& rule = policy::rule_of(rc.provider);
   auto& p = rt.policy;
   p.route_name = rc.name;
-  p.provider = rc.provider;
   p.mode = rc.client_credentials;
   p.oauth_host_allowed = rc.oauth_host_allowed;
   p.require_key = require_key;
-  p.client_headers = rule.client_headers;
-  p.server_key_header = rule.server_key_header;
-  bool bearer = rule.server_key_bearer;
-  if (rc.provider == policy::provider_kind::generic) {
-    p.client_headers = {rc.credential_header, ""};
-    p.server_key_header = rc.credential_header;
-    bearer = rc.credential_bearer;
-    rt.cost_header = rc.cost_header;
-  }
-  if (!rc.server_key.empty()) rt.server_credential = (bearer ? "Bearer " : "") + std::string(rc.server_key.reveal());
+  rt.server_credential =
+      policy::apply_provider(p, rc.provider, rc.server_key.reveal(), rc.credential_header, rc.credential_bearer);
   p.server_key = rt.server_credential;
-  p.signs_requests = rule.signs_requests;
+  rt.cost_header = rc.cost_header;  // empty but on generic routes
   if (rule.signs_requests)
     rt.aws = policy::aws_route_signing{{rc.aws.access_key_id.reveal(), rc.aws.secret_access_key.reveal(),
                                         rc.aws.session_token.reveal()},

@@ -60,10 +60,8 @@ namespace {
 
 // Bedrock's own answers (the Converse API) beside Anthropic's (invoke):
 // Anthropic's rules first, then Converse's camelCase `usage` member.
-bool wants_member(std::string_view key) { return anthropic_dialect().wants_member(key); }
-
-bool apply_answer_member(std::string_view key, std::string_view raw_value, usage_result& out) {
-  if (!anthropic_dialect().apply_answer_member(key, raw_value, out)) return false;
+bool apply_bedrock_member(std::string_view key, std::string_view raw_value, usage_result& out) {
+  if (!apply_answer_member(key, raw_value, out)) return false;
   if (key == "usage" && !out.saw_usage) {
     const auto* v = json_document::parse_value(raw_value);
     if (const auto* u = v ? v->if_object() : nullptr) apply_converse_usage(*u, out);
@@ -71,15 +69,13 @@ bool apply_answer_member(std::string_view key, std::string_view raw_value, usage
   return true;
 }
 
-constexpr usage_dialect bedrock{"bedrock",
-                                [](std::string_view name) { return anthropic_dialect().wants_event(name); },
-                                [](std::string_view name, std::string_view data, usage_result& out) {
-                                  return anthropic_dialect().apply_stream_event(name, data, out);
-                                },
-                                [](std::string_view name, std::string_view data) {
-                                  return anthropic_dialect().may_carry_usage(name, data);
-                                },
-                                wants_member, apply_answer_member};
+bool may_carry_usage(std::string_view name, std::string_view data_prefix) {
+  return anthropic_dialect().may_carry_usage(name, data_prefix);
+}
+
+// Streams (invoke-with-response-stream's chunks) are Anthropic's events.
+constexpr usage_dialect bedrock{"bedrock", is_usage_event, apply_stream_event, may_carry_usage, is_answer_member,
+                                apply_bedrock_member};
 
 }  // namespace
 

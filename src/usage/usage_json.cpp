@@ -1,5 +1,7 @@
 #include "usage/usage_json.hpp"
 
+#include "common/percent.hpp"
+
 #include <algorithm>
 #include <initializer_list>
 #include <limits>
@@ -48,12 +50,7 @@ key key_of(std::string_view k) {
 bool is_space(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
+
 
 // Well-formed UTF-8 without control characters (JSON forbids them raw in strings).
 bool is_text(std::string_view s) {
@@ -355,7 +352,7 @@ class reader {
   bool hex4(std::uint32_t& cp) {
     if (end_ - p_ < 4) return false;
     for (int i = 0; i < 4; ++i) {
-      const int h = hex_value(*p_++);
+      const int h = pct::hex_digit(*p_++);
       if (h < 0) return false;
       cp = cp << 4 | static_cast<std::uint32_t>(h);
     }

@@ -173,18 +173,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   generic_route = provider == provider_kind::generic;
   policy::route_policy route;
   route.route_name = "anthropic";
-  route.provider = provider;
-  route.client_headers = rule.client_headers;
-  route.server_key_header = rule.server_key_header;
-  route.signs_requests = rule.signs_requests;
-  if (provider == provider_kind::generic) route.client_headers = {"x-tools-token", ""};
-  if (provider == provider_kind::generic) route.server_key_header = "x-tools-token";
-  const std::string bearer_server_key = "Bearer " + std::string(server_key);
+  const std::string server_credential =
+      policy::apply_provider(route, provider, has('n') || rule.signs_requests ? ""sv : server_key, "x-tools-token", false);
   route.mode = has('s') || rule.signs_requests ? policy::client_credentials_mode::server_only
                                                : policy::client_credentials_mode::forward;
-  route.server_key = has('n') || rule.signs_requests ? ""sv
-                     : rule.server_key_bearer         ? std::string_view(bearer_server_key)
-                                                      : server_key;
+  route.server_key = server_credential;
   route.oauth_host_allowed = !has('o');
   route.require_key = has('r');
 

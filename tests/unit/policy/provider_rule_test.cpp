@@ -105,30 +105,19 @@ class ProviderRule : public ::testing::Test {
     keys[key] = r;
   }
 
-  // route_policy as src/proxy/gateway.cpp's describe_provider sets it.
+  // route_policy as src/proxy/gateway.cpp's describe_provider sets it (apply_provider).
   void use(route_cfg rc) {
     cfg = std::move(rc);
-    const auto& rule = rule_of(cfg.provider);
     route = route_policy{};
     route.route_name = to_string(cfg.provider);
-    route.provider = cfg.provider;
     // config.cpp: a bedrock route is always server_only; a non-anthropic route
     // has oauth_host_allowed (finish_route).
     route.mode = cfg.provider == provider_kind::bedrock ? client_credentials_mode::server_only : cfg.mode;
     route.oauth_host_allowed = true;
     route.require_key = false;
-    route.client_headers = rule.client_headers;
-    route.server_key_header = rule.server_key_header;
-    bool bearer = rule.server_key_bearer;
-    if (cfg.provider == provider_kind::generic) {
-      route.client_headers = {cfg.credential_header, ""};
-      route.server_key_header = cfg.credential_header;
-      bearer = cfg.credential_bearer;
-    }
-    server_credential.clear();
-    if (!cfg.server_key.empty()) server_credential = (bearer ? "Bearer " : "") + cfg.server_key;
+    server_credential =
+        apply_provider(route, cfg.provider, cfg.server_key, cfg.credential_header, cfg.credential_bearer);
     route.server_key = server_credential;
-    route.signs_requests = rule.signs_requests;
   }
 
   policy_result apply(const request& rq) {
