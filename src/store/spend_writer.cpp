@@ -46,7 +46,7 @@ bool spend_writer::push(usage::spend_record&& row) {
                      rows_.load(std::memory_order_relaxed), n);
       return false;
     }
-    queue_.emplace_back(std::move(row), size);
+    queue_.push(std::move(row), size);
     queued_total_.store(queued_total_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     rows_.store(rows_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     bytes_.store(bytes_.load(std::memory_order_relaxed) + size, std::memory_order_relaxed);
@@ -111,10 +111,10 @@ bool spend_writer::spill(std::vector<usage::spend_record>* batch, std::size_t ba
   // The queue is taken whole under the lock (a swap: push() waits for nothing
   // more) and written without it; a refused spill puts it back in front of
   // whatever was pushed meanwhile, in order.
-  std::deque<std::pair<usage::spend_record, std::size_t>> taken;
+  std::vector<row_queue::entry> taken;
   {
     std::lock_guard lock(mu_);
-    taken.swap(queue_);
+    taken = queue_.take_all();
   }
   std::vector<usage::spend_record> rows;
   std::size_t bytes = 0;
@@ -133,7 +133,7 @@ bool spend_writer::spill(std::vector<usage::spend_record>* batch, std::size_t ba
       for (auto& r : *batch) r = std::move(rows[i++]);
     for (auto& [row, size] : taken) row = std::move(rows[i++]);
     std::lock_guard lock(mu_);
-    queue_.insert(queue_.begin(), std::make_move_iterator(taken.begin()), std::make_move_iterator(taken.end()));
+    queue_.put_back_front(std::move(taken));
     return false;
   }
   if (batch) {

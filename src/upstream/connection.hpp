@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 
+#include <boost/asio/async_result.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/write.hpp>
@@ -22,15 +23,27 @@ class connection {
   tcp::socket& socket() { return tls_ ? tls_->next_layer() : plain_; }
   asio::ssl::stream<tcp::socket>* tls() { return tls_ ? &*tls_ : nullptr; }
 
-  awaitable<std::tuple<error_code, std::size_t>> read_some(asio::mutable_buffer b) {
-    if (tls_) co_return co_await tls_->async_read_some(b, use_tuple);
-    co_return co_await plain_.async_read_some(b, use_tuple);
+  // Asynchronous operations, not coroutines: `co_await c.read_some(b)` awaits the
+  // socket's operation itself, with no coroutine frame of its own (a frame is a
+  // heap allocation, and these run several times per request).
+  auto read_some(asio::mutable_buffer b) {
+    return asio::async_initiate<decltype(use_tuple), void(error_code, std::size_t)>(
+        [this](auto handler, asio::mutable_buffer buf) {
+          if (tls_) tls_->async_read_some(buf, std::move(handler));
+          else plain_.async_read_some(buf, std::move(handler));
+        },
+        use_tuple, b);
   }
 
+  // The whole sequence; `b` must stay valid until the operation completes.
   template <class ConstBufferSequence>
-  awaitable<std::tuple<error_code, std::size_t>> write(const ConstBufferSequence& b) {
-    if (tls_) co_return co_await asio::async_write(*tls_, b, use_tuple);
-    co_return co_await asio::async_write(plain_, b, use_tuple);
+  auto write(const ConstBufferSequence& b) {
+    return asio::async_initiate<decltype(use_tuple), void(error_code, std::size_t)>(
+        [this](auto handler, const ConstBufferSequence& bufs) {
+          if (tls_) asio::async_write(*tls_, bufs, std::move(handler));
+          else asio::async_write(plain_, bufs, std::move(handler));
+        },
+        use_tuple, b);
   }
 
   void cancel() {

@@ -2,6 +2,7 @@
 
 #include "common/utf8.hpp"
 
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
@@ -50,11 +51,22 @@ std::string string_member(const json::object& o, std::string_view name) {
   return v && v->is_string() ? std::string(v->get_string()) : std::string();
 }
 
+// A parse of a small JSON text into a buffer on the stack: this runs for every
+// request that names a user, and the heap would be used only for a large one.
+struct small_json {
+  unsigned char buffer[1024];
+  json::monotonic_resource memory{buffer, sizeof buffer};
+  json::value parse(std::string_view text, boost::system::error_code& ec) {
+    return json::parse(text, ec, json::storage_ptr(&memory));
+  }
+};
+
 // {"device_id":…,"account_uuid":…,"session_id":…}; false if not a JSON object.
 bool parse_json_form(std::string_view id, user_id_parts& out) {
   if (id.empty() || id.front() != '{') return false;
   boost::system::error_code ec;
-  auto v = json::parse(id, ec);
+  small_json scratch;
+  auto v = scratch.parse(id, ec);
   if (ec || !v.is_object()) return false;
   const auto& o = v.get_object();
   auto account = string_member(o, "account_uuid");
@@ -112,7 +124,8 @@ std::string client_from_user_agent(std::string_view ua) {
 void request_attribution::on_member(std::string_view, std::string_view raw_value, bool truncated) {
   if (truncated) return;  // a metadata object over 64 KiB is not one we read
   boost::system::error_code ec;
-  auto v = json::parse(raw_value, ec);
+  small_json scratch;
+  auto v = scratch.parse(raw_value, ec);
   if (ec || !v.is_object()) return;
   auto* id = v.get_object().if_contains("user_id");
   if (!id || !id->is_string()) return;
