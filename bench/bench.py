@@ -35,6 +35,8 @@ TAP_PATHS = ["passgate", "passgate_notap"]
 LIMITS_PATHS = ["passgate_limits", "passgate"]
 # A non-Anthropic route (section 10): OpenAI Chat Completions, the caller's own key plus the gateway key.
 OPENAI_PATHS = ["direct_openai", "nginx_openai", "passgate_openai"]
+# Section 11: one and two threads (passgate) or workers (nginx), nothing pinned.
+THREADS_PATHS = ["nginx_w1", "passgate_t1", "nginx_w2", "passgate_t2"]
 OPENAI_HEADERS = """accept: application/json
 content-type: application/json
 user-agent: OpenAI/JS 5.12.2
@@ -238,7 +240,7 @@ def wait_file(path, proc, timeout=20):
 
 NGINX_CONF = """daemon off;
 master_process on;
-worker_processes 1;
+worker_processes {workers};
 worker_rlimit_nofile 200000;
 pid {tmp}/nginx.pid;
 error_log {tmp}/nginx-error.log warn;
@@ -282,7 +284,7 @@ http {{
 """
 
 PASSGATE_CONF = """server:
-  threads: 1
+  threads: {threads}
 log:
   access: false
   level: warn
@@ -347,7 +349,7 @@ class Bench:
         self.ngx_port = free_port()
         conf = os.path.join(self.tmp, "nginx.conf")
         with open(conf, "w") as f:
-            f.write(NGINX_CONF.format(tmp=self.tmp, upstream=self.up_port, port=self.ngx_port))
+            f.write(NGINX_CONF.format(tmp=self.tmp, upstream=self.up_port, port=self.ngx_port, workers=1))
         ngx = self.procs.start(["nginx", "-c", conf, "-p", ngx_dir, "-e", os.path.join(self.tmp, "nginx-error.log")],
                                self.pc, stdout=subprocess.DEVNULL, stderr=open(os.path.join(self.tmp, "nginx.out"), "w"))
         wait_port(self.ngx_port)
@@ -390,17 +392,17 @@ class Bench:
         log(f"upstream :{self.up_port}  nginx :{self.ngx_port} (pids {self.ngx_pids})  passgate :{self.pg_port} "
             f"(pid {pg.pid}, idle RSS {self.results['rss']['passgate_idle_fresh_kb']} kB)")
 
-    def start_passgate(self, name, db, tap, key_limits="", store=None):
+    def start_passgate(self, name, db, tap, key_limits="", store=None, threads=1, core="proxy", upstream=None):
         conf = os.path.join(self.tmp, f"{name}.yaml")
         if store is None:
             store = f"store:\n  sqlite: \"{self.tmp}/{db}\"\n"
         with open(conf, "w") as f:
-            f.write(PASSGATE_CONF.format(key=GATEWAY_KEY, upstream=self.up_port, store=store,
-                                         tap="true" if tap else "false", key_limits=key_limits))
+            f.write(PASSGATE_CONF.format(key=GATEWAY_KEY, upstream=upstream or self.up_port, store=store,
+                                         tap="true" if tap else "false", key_limits=key_limits, threads=threads))
         ready = os.path.join(self.tmp, f"{name}.ready")
         proc = self.procs.start([self.a.passgate, "serve", "--config", conf, "--listen", "127.0.0.1:0",
-                                 "--ready-file", ready], self.pc, stdout=subprocess.DEVNULL,
-                                stderr=open(os.path.join(self.tmp, f"{name}.log"), "w"))
+                                 "--ready-file", ready], self.pc if core == "proxy" else core,
+                                stdout=subprocess.DEVNULL, stderr=open(os.path.join(self.tmp, f"{name}.log"), "w"))
         return proc, wait_file(ready, proc)
 
     def check_alive(self):
@@ -410,14 +412,14 @@ class Bench:
                                    f"(negative: killed by that signal); logs in {self.tmp}")
 
     # -- load generators
-    def wrk(self, path, conns, duration, query="", stream=False):
+    def wrk(self, path, conns, duration, query="", stream=False, core="load"):
         port, url_path, pids = self.targets[path]
         url = f"http://127.0.0.1:{port}{url_path}{query}"
         openai = path.endswith("_openai")
         env = dict(os.environ, BENCH_BODY_FILE=self.openai_body if openai else self.body_sse if stream else self.body_json,
                    BENCH_HEADERS_FILE=self.openai_headers if openai else self.headers_file)
         argv = pinned(["wrk", "-t1", f"-c{conns}", f"-d{duration}s", "--timeout", "10s",
-                "-s", self.a.wrk_lua, url], self.lc)
+                "-s", self.a.wrk_lua, url], self.lc if core == "load" else core)
         return self._measure(path, pids, argv, env, lambda out: json.loads(out.split("BENCH ", 1)[1].splitlines()[0]))
 
     def client(self, path, mode, extra, query="", stream=True):
@@ -550,6 +552,57 @@ class Bench:
                 self.record("openai_c1", path, rep, self.wrk(path, 1, a.duration))
             for path in order:
                 self.record("openai_c64", path, rep, self.wrk(path, 64, a.duration))
+
+    def run_threads(self):
+        """Section 11: `server.threads: 1` against 2, and nginx with 1 and 2 workers, wrk -c64, JSON answers.
+        Nothing is pinned here: the proxy, its own upstream and the load generator share both cores, as they
+        would on a 2-core host running all three. Servers of their own, stopped afterwards."""
+        a = self.a
+        port_file = os.path.join(self.tmp, "upstream-threads.port")
+        up = self.procs.start([os.path.join(self.a.tools, "bench_upstream"), "--port-file", port_file], None,
+                              stdout=subprocess.DEVNULL)
+        up_port = wait_file(port_file, up)
+        started = [up]
+        for workers in (1, 2):
+            ngx_dir = os.path.join(self.tmp, f"nginx-w{workers}")
+            os.makedirs(ngx_dir, exist_ok=True)
+            port = free_port()
+            conf = os.path.join(self.tmp, f"nginx-w{workers}.conf")
+            with open(conf, "w") as f:
+                f.write(NGINX_CONF.format(tmp=ngx_dir, upstream=up_port, port=port, workers=workers))
+            ngx = self.procs.start(["nginx", "-c", conf, "-p", ngx_dir, "-e", os.path.join(ngx_dir, "error.log")],
+                                   None, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            wait_port(port)
+            time.sleep(0.2)
+            self.targets[f"nginx_w{workers}"] = (port, "/anthropic/v1/messages", [ngx.pid] + children(ngx.pid))
+            pg, pg_port = self.start_passgate(f"passgate_t{workers}", f"bench-t{workers}.db", tap=True,
+                                              threads=workers, core=None, upstream=up_port)
+            self.targets[f"passgate_t{workers}"] = (pg_port, "/anthropic/v1/messages", [pg.pid])
+            started += [ngx, pg]
+        saved_up, self.up_pids = self.up_pids, [up.pid]
+        try:
+            for path in THREADS_PATHS:
+                self.wrk(path, 64, 1, core=None)
+            for rep in range(a.repeats):
+                k = rep % len(THREADS_PATHS)
+                for path in THREADS_PATHS[k:] + THREADS_PATHS[:k]:
+                    self.record("threads_c64", path, rep, self.wrk(path, 64, a.duration, core=None))
+        finally:
+            self.up_pids = saved_up
+            for p in started:
+                if p.poll() is None:
+                    p.terminate()
+            for p in started:
+                try:
+                    p.wait(5)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+
+    def run_threads_only(self):
+        self.start()
+        self.smoke()
+        self.run_threads()
+        self.procs.stop_all()
 
     def run_openai_only(self):
         self.start()
@@ -740,6 +793,7 @@ class Bench:
         self.run_tap()
         self.run_limits()
         self.run_openai()
+        self.run_threads()
         self.run_streams()
         self.idle_after()
         self.procs.stop_all()
@@ -844,6 +898,25 @@ def openai_table(runs):
         proxy = path != "direct_openai"
         L.append(f"| {what} | {fmt(rps)} | {ratio(rps, ngx_rps)} | {fmt(cpu, 1) + ' µs' if proxy else '–'} | "
                  f"{ratio(cpu, ngx_cpu) if proxy else '–'} | {added} |")
+    return L
+
+
+def threads_table(runs):
+    """Section 11's table: one thread or worker against two."""
+    def m(path, key):
+        return med([r.get(key) for r in runs if r["scenario"] == "threads_c64" and r["path"] == path])
+
+    def cpu_us(path):
+        return med([r["proxy_cpu_s"] / r["requests"] * 1e6 for r in runs
+                    if r["scenario"] == "threads_c64" and r["path"] == path and r.get("requests")])
+
+    L = ["| proxy | threads / workers | requests/s, c=64 | vs one | vs nginx, same count | proxy CPU per request | "
+         "p99 µs |", "|---|---|---|---|---|---|---|"]
+    for name, prefix, unit in (("nginx", "nginx_w", "workers"), ("passgate", "passgate_t", "threads")):
+        for n in (1, 2):
+            rps, one = m(f"{prefix}{n}", "rps"), m(f"{prefix}1", "rps")
+            L.append(f"| {name} | {n} | {fmt(rps)} | {ratio(rps, one)} | {ratio(rps, m(f'nginx_w{n}', 'rps'))} | "
+                     f"{fmt(cpu_us(f'{prefix}{n}'), 1)} µs | {fmt(m(f'{prefix}{n}', 'p99_us'))} |")
     return L
 
 
@@ -1198,6 +1271,19 @@ def report(b, a):
             w(line)
         w("")
 
+    if any(r["scenario"] == "threads_c64" for r in runs):
+        w("### 11. One thread against two (`server.threads: 2`; nginx: `worker_processes 2`)")
+        w("")
+        w(f"Nothing pinned: the proxy, an upstream of its own (one thread) and wrk (one thread, 64 connections) "
+          f"share this machine's 2 cores, so two proxy threads compete with the load generator and the upstream "
+          f"for them and cannot reach 2×. wrk -t1 -c64, JSON answers, {a.duration} s a run, {a.repeats} repeats, "
+          f"order rotating. passgate: the bench config with `server.threads` 1 or 2 (an I/O thread each, the "
+          f"acceptor handing connections out in turn; one spend writer); nginx: `worker_processes` 1 or 2.")
+        w("")
+        for line in threads_table(runs):
+            w(line)
+        w("")
+
     # micro
     if R["micro"]:
         w("### Micro-benchmarks (Google Benchmark, core " + str(a.proxy_core) + ")")
@@ -1270,6 +1356,8 @@ def main():
                     help="only the limits on/off comparison; prints its table, leaves the report alone")
     ap.add_argument("--fleet-repeats", type=int, default=5,
                     help="rounds of the SQLite against PostgreSQL + Redis comparison (fleet-only mode)")
+    ap.add_argument("--threads-only", action="store_true",
+                    help="only section 11 (one thread against two, nothing pinned): print its table")
     ap.add_argument("--openai-only", action="store_true",
                     help="only the OpenAI route against nginx and direct; prints its table")
     ap.add_argument("--fleet-only", action="store_true",
@@ -1311,6 +1399,12 @@ def main():
             a.limits_repeats = 0
             b.run_fleet_only()
             print("\n".join(fleet.fleet_table(b.results["runs"], med, fmt, signed, ratio)))
+            return
+        if a.threads_only:
+            a.tap_repeats = 0
+            a.limits_repeats = 0
+            b.run_threads_only()
+            print("\n".join(threads_table(b.results["runs"])))
             return
         if a.openai_only:
             a.tap_repeats = 0

@@ -21,6 +21,7 @@
 #                         postgresql-15 and redis-server): prints its table, report left alone
 #   BENCH_FLEET_REPEATS   rounds of that comparison (default 5)
 #   BENCH_OPENAI_ONLY=1   only the OpenAI route against nginx and direct (about a minute): prints its table
+#   BENCH_THREADS_ONLY=1  only one thread against two, nginx beside (about a minute): prints its table
 #
 # Installs nginx, wrk (and Google Benchmark's headers) from Debian with apt-get
 # when they are missing and the script runs as root. Needs 2 cores: the load
@@ -120,7 +121,8 @@ python3 "$ROOT/bench/bench.py" \
   --tap-repeats "${BENCH_TAP_REPEATS:-12}" $([[ ${BENCH_TAP_ONLY:-0} == 1 ]] && echo --tap-only) \
   --limits-repeats "${BENCH_LIMITS_REPEATS:-8}" $([[ ${BENCH_LIMITS_ONLY:-0} == 1 ]] && echo --limits-only) \
   --fleet-repeats "${BENCH_FLEET_REPEATS:-5}" $([[ ${BENCH_FLEET_ONLY:-0} == 1 ]] && echo --fleet-only) \
-  $([[ ${BENCH_OPENAI_ONLY:-0} == 1 ]] && echo --openai-only) &
+  $([[ ${BENCH_OPENAI_ONLY:-0} == 1 ]] && echo --openai-only) \
+  $([[ ${BENCH_THREADS_ONLY:-0} == 1 ]] && echo --threads-only) &
 pid=$!
 wait "$pid"
 pid=""
