@@ -35,7 +35,7 @@ TAP_PATHS = ["passgate", "passgate_notap"]
 LIMITS_PATHS = ["passgate_limits", "passgate"]
 # A non-Anthropic route (section 10): OpenAI Chat Completions, the caller's own key plus the gateway key.
 OPENAI_PATHS = ["direct_openai", "nginx_openai", "passgate_openai"]
-# Section 11: one and two threads (passgate) or workers (nginx), nothing pinned.
+# Section 11: one and two threads (passgate) or workers (nginx), every process on both cores.
 THREADS_PATHS = ["nginx_w1", "passgate_t1", "nginx_w2", "passgate_t2"]
 OPENAI_HEADERS = """accept: application/json
 content-type: application/json
@@ -555,11 +555,13 @@ class Bench:
 
     def run_threads(self):
         """Section 11: `server.threads: 1` against 2, and nginx with 1 and 2 workers, wrk -c64, JSON answers.
-        Nothing is pinned here: the proxy, its own upstream and the load generator share both cores, as they
-        would on a 2-core host running all three. Servers of their own, stopped afterwards."""
+        Every process may use both cores here: the proxy, its own upstream and the load generator share them,
+        as they would on a 2-core host running all three. Servers of their own, stopped afterwards."""
         a = self.a
+        # Both cores, named: this script runs pinned to the load core, and its children would inherit that.
+        both = f"{self.pc},{self.lc}"
         port_file = os.path.join(self.tmp, "upstream-threads.port")
-        up = self.procs.start([os.path.join(self.a.tools, "bench_upstream"), "--port-file", port_file], None,
+        up = self.procs.start([os.path.join(self.a.tools, "bench_upstream"), "--port-file", port_file], both,
                               stdout=subprocess.DEVNULL)
         up_port = wait_file(port_file, up)
         started = [up]
@@ -571,24 +573,28 @@ class Bench:
             with open(conf, "w") as f:
                 f.write(NGINX_CONF.format(tmp=ngx_dir, upstream=up_port, port=port, workers=workers))
             ngx = self.procs.start(["nginx", "-c", conf, "-p", ngx_dir, "-e", os.path.join(ngx_dir, "error.log")],
-                                   None, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                   both, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             wait_port(port)
             time.sleep(0.2)
             self.targets[f"nginx_w{workers}"] = (port, "/anthropic/v1/messages", [ngx.pid] + children(ngx.pid))
             pg, pg_port = self.start_passgate(f"passgate_t{workers}", f"bench-t{workers}.db", tap=True,
-                                              threads=workers, core=None, upstream=up_port)
+                                              threads=workers, core=both, upstream=up_port)
             self.targets[f"passgate_t{workers}"] = (pg_port, "/anthropic/v1/messages", [pg.pid])
             started += [ngx, pg]
+        saved_servers = self.servers
+        self.servers = saved_servers + (("bench_upstream (section 11)", up),) + tuple(
+            (f"section 11 server {p.pid}", p) for p in started[1:])
         saved_up, self.up_pids = self.up_pids, [up.pid]
         try:
             for path in THREADS_PATHS:
-                self.wrk(path, 64, 1, core=None)
+                self.wrk(path, 64, 1, core=both)
             for rep in range(a.repeats):
                 k = rep % len(THREADS_PATHS)
                 for path in THREADS_PATHS[k:] + THREADS_PATHS[:k]:
-                    self.record("threads_c64", path, rep, self.wrk(path, 64, a.duration, core=None))
+                    self.record("threads_c64", path, rep, self.wrk(path, 64, a.duration, core=both))
         finally:
             self.up_pids = saved_up
+            self.servers = saved_servers
             for p in started:
                 if p.poll() is None:
                     p.terminate()
@@ -597,6 +603,7 @@ class Bench:
                     p.wait(5)
                 except subprocess.TimeoutExpired:
                     p.kill()
+                    p.wait()
 
     def run_threads_only(self):
         self.start()
@@ -1274,8 +1281,8 @@ def report(b, a):
     if any(r["scenario"] == "threads_c64" for r in runs):
         w("### 11. One thread against two (`server.threads: 2`; nginx: `worker_processes 2`)")
         w("")
-        w(f"Nothing pinned: the proxy, an upstream of its own (one thread) and wrk (one thread, 64 connections) "
-          f"share this machine's 2 cores, so two proxy threads compete with the load generator and the upstream "
+        w(f"Every process on both cores (taskset -c {a.proxy_core},{a.load_core}): the proxy, an upstream of its own (one thread) and wrk (one "
+          f"thread, 64 connections) share this machine's 2 cores, so two proxy threads compete with the load generator and the upstream "
           f"for them and cannot reach 2×. wrk -t1 -c64, JSON answers, {a.duration} s a run, {a.repeats} repeats, "
           f"order rotating. passgate: the bench config with `server.threads` 1 or 2 (an I/O thread each, the "
           f"acceptor handing connections out in turn; one spend writer); nginx: `worker_processes` 1 or 2.")

@@ -20,14 +20,20 @@ class row_queue {
   std::size_t capacity() const { return items_.capacity(); }  // rows it holds without allocating
 
   void push(usage::spend_record&& row, std::size_t bytes) {
-    // Full, with taken rows at the front: slide the rest down rather than grow.
-    if (head_ > 0 && items_.size() == items_.capacity()) compact();
+    // Full, with at least half of it taken: slide the rest down rather than grow.
+    // Only then, so that each row is moved at most about once: a long backlog
+    // grows the vector instead of being slid down every batch.
+    if (items_.size() == items_.capacity() && head_ * 2 >= items_.size()) compact();
     items_.emplace_back(std::move(row), bytes);
   }
 
   entry& front() { return items_[head_]; }
   void pop_front() {
-    if (++head_ == items_.size()) clear();
+    if (++head_ < items_.size()) return;
+    // Empty. The memory of a backlog (up to the queue's byte limit) goes back;
+    // the few batches a steady flow needs stay.
+    if (items_.capacity() > keep_rows) std::vector<entry>().swap(items_);
+    clear();
   }
 
   // Everything queued, in order; the queue is left empty.
@@ -51,6 +57,8 @@ class row_queue {
     items_.erase(items_.begin(), items_.begin() + static_cast<std::ptrdiff_t>(head_));
     head_ = 0;
   }
+
+  static constexpr std::size_t keep_rows = 4096;  // kept when empty: a few 512-row batches
 
   std::vector<entry> items_;
   std::size_t head_ = 0;  // items_[0, head_) were taken

@@ -82,5 +82,24 @@ TEST(row_queue, steady_flow_does_not_grow) {
   EXPECT_GT(taken, 10000u);
 }
 
+TEST(row_queue, backlog_grows_without_sliding_and_gives_memory_back) {
+  say("a backlog of 100,000 rows taken 512 at a time while rows keep coming: order kept; once empty, its memory "
+      "is given back");
+  row_queue q;
+  int next_in = 0, next_out = 0;
+  for (; next_in < 100000; ++next_in) q.push(row(next_in), 1);
+  const std::size_t peak = q.capacity();
+  while (!q.empty()) {
+    for (int i = 0; i < 512 && !q.empty(); ++i, ++next_out) {
+      ASSERT_EQ(q.front().first.request_id, "req_" + std::to_string(next_out));
+      q.pop_front();
+    }
+    for (int i = 0; i < 100 && next_in < 150000; ++i) q.push(row(next_in++), 1);
+  }
+  EXPECT_EQ(next_out, next_in);
+  std::cout << "  capacity at the backlog's peak: " << peak << ", once empty: " << q.capacity() << std::endl;
+  EXPECT_LT(q.capacity(), 8192u) << "the backlog's memory must not stay";
+}
+
 }  // namespace
 }  // namespace passgate::store
