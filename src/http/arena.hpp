@@ -1,9 +1,8 @@
 #pragma once
-// Per-connection memory for parsed header fields. Beast allocates one node per
-// field; with the standard allocator that is a malloc and a free per header, on
-// every request. Here nodes come from a bump arena that is rewound between
-// requests: its first block stays with the connection, so a typical request
-// allocates nothing.
+// Per-connection memory for the text of parsed heads (http/flat_parser.hpp):
+// each field is one bump allocation, and the arena is rewound between requests.
+// Its first block stays with the connection, so a typical request allocates
+// nothing here.
 #include <cstddef>
 #include <cstdlib>
 #include <new>
@@ -63,20 +62,6 @@ class arena {
 
   block* head_ = nullptr;
   std::size_t used_ = 0;
-};
-
-// A std allocator over an arena; freeing is a no-op until the arena is rewound.
-template <class T>
-struct arena_allocator {
-  using value_type = T;
-  arena* a;
-  explicit arena_allocator(arena& ar) noexcept : a(&ar) {}
-  template <class U>
-  arena_allocator(const arena_allocator<U>& o) noexcept : a(o.a) {}
-  T* allocate(std::size_t n) { return static_cast<T*>(a->allocate(n * sizeof(T), alignof(T))); }
-  void deallocate(T*, std::size_t) noexcept {}
-  template <class U>
-  bool operator==(const arena_allocator<U>& o) const noexcept { return a == o.a; }
 };
 
 }  // namespace passgate::http

@@ -1,6 +1,6 @@
 #pragma once
 // Feeds the bytes buffered so far to a parser whose header is done. The body
-// views land in the parser's sink (see view_body); the return value is how many
+// views land in the parser's sink (see flat_parser.hpp); the return value is how many
 // bytes were used, to consume from the buffer once those views are written.
 #include <algorithm>
 #include <stdexcept>

@@ -9,13 +9,16 @@
 
 namespace passgate::http {
 
+// Literals as string_views: append() then copies without a strlen per call.
+using namespace std::string_view_literals;
+
 std::string_view reason_phrase(int status);
 
 inline void append_header(std::string& out, std::string_view name, std::string_view value) {
   out.append(name);
-  out.append(": ");
+  out.append(": "sv);
   out.append(value);
-  out.append("\r\n");
+  out.append("\r\n"sv);
 }
 
 void append_status_line(std::string& out, int status, std::string_view reason);

@@ -249,11 +249,11 @@ awaitable<std::optional<stop_reason>> session::send_signed_request(route_runtime
     if (auto stop = co_await read_body_more()) co_return stop;
   }
   views_.clear();
-  policy::append_aws_signature(head_, *rt.aws, req_->get().method_string(), target_, rt.host_header, signed_body_,
+  policy::append_aws_signature(head_, *rt.aws, req_->method_string(), target_, rt.host_header, signed_body_,
                                std::chrono::system_clock::now());
-  head_.append("content-length: ");
+  head_.append("content-length: "sv);
   http::append_number(head_, signed_body_.size());
-  head_.append("\r\n\r\n");
+  head_.append("\r\n\r\n"sv);
   out_.clear();
   out_.push_back(asio::buffer(head_));
   if (!signed_body_.empty()) out_.push_back(asio::buffer(signed_body_));
@@ -312,11 +312,11 @@ awaitable<std::optional<stop_reason>> session::read_response_head() {
   up_in_.clear();
   if (up_in_.capacity() == 0) up_in_.reserve(8192);
   auto new_parser = [&] {
-    res_.emplace(std::piecewise_construct, std::make_tuple(), std::make_tuple(fields_allocator(fields_arena_)));
+    res_.emplace(fields_arena_, response_fields_);
     res_->body_limit(boost::none);
     res_->header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(L.max_header_bytes, UINT32_MAX)));
-    if (req_->get().method() == bhttp::verb::head) res_->skip(true);
-    res_->get().body().sink = &views_;
+    if (req_->method() == bhttp::verb::head) res_->skip(true);
+    res_->sink = &views_;
   };
   new_parser();
   // Once the head has started, the rest of it must follow within
@@ -327,17 +327,12 @@ awaitable<std::optional<stop_reason>> session::read_response_head() {
     if (up_in_.size()) {
       if (head_deadline == clock::time_point::max()) head_deadline = clock::now() + seconds(L.header_timeout_s);
       error_code ec;
-      std::size_t n = 0;
-      try {
-        n = res_->put(up_in_.data(), ec);
-      } catch (const std::length_error&) {  // a field longer than Beast's fields hold
-        ec = http::framing_errc::field_too_large;
-      }
+      const std::size_t n = res_->put(up_in_.data(), ec);
       up_in_.consume(n);
       if (ec && ec != bhttp::error::need_more)
         co_return stop_reason{gateway_error::upstream_bad_response, "upstream sent an invalid response: " + ec.message()};
       if (res_->is_header_done()) {
-        int status = res_->get().result_int();
+        int status = res_->result_int();
         if (status >= 100 && status < 200 && status != 101) {  // interim: skip, a few at most
           if (++interim > 8) co_return stop_reason{gateway_error::upstream_bad_response, "upstream sent more than 8 interim (1xx) responses"};
           new_parser();
@@ -391,9 +386,9 @@ void session::append_ratelimit_headers(std::string& out) const {
   auto add = [&](std::string_view name, const std::optional<std::int64_t>& v) {
     if (!v) return;
     out.append(name);
-    out.append(": ");
+    out.append(": "sv);
     http::append_number(out, static_cast<std::uint64_t>(std::max<std::int64_t>(0, *v)));
-    out.append("\r\n");
+    out.append("\r\n"sv);
   };
   add("x-ratelimit-limit-requests", a.rpm_limit);
   add("x-ratelimit-remaining-requests", a.rpm_remaining);
@@ -428,18 +423,18 @@ awaitable<session::next> session::answer_refusal() {
   const bool unchecked = a.refused == limits::refusal::unavailable;  // on_shared_error: deny
   w_.gw.stats.count_refusal(limits::to_string(a.refused));
   if (a.retry_after_s > 0) {
-    extra_headers_.append("retry-after: ");
+    extra_headers_.append("retry-after: "sv);
     http::append_number(extra_headers_, static_cast<std::uint64_t>(a.retry_after_s));
-    extra_headers_.append("\r\n");
+    extra_headers_.append("\r\n"sv);
   }
-  if (budget) extra_headers_.append("x-should-retry: false\r\n");
+  if (budget) extra_headers_.append("x-should-retry: false\r\n"sv);
   const auto e = budget ? gateway_error::budget_exceeded : unchecked ? gateway_error::unavailable : gateway_error::rate_limited;
   append_error_headers(extra_headers_, e, errors_);
   co_return co_await answer(shape_of(e).status, "application/json", error_body(e, a.message, errors_), false);
 }
 
 awaitable<session::next> session::relay(route_runtime& rt, std::string_view rest) {
-  const auto& req = req_->get();
+  const auto& req = *req_;
   rq_.record.route = rt.cfg->name;
   rq_.record.provider = rt.provider;
   errors_ = rt.errors;
@@ -487,20 +482,20 @@ awaitable<session::next> session::relay(route_runtime& rt, std::string_view rest
   head_.append(req.method_string());
   head_.push_back(' ');
   head_.append(target_);
-  head_.append(" HTTP/1.1\r\n");
+  head_.append(" HTTP/1.1\r\n"sv);
   http::append_header(head_, hdr::host, rt.host_header);
   for (const auto& h : policy_.headers) http::append_header(head_, h.name, h.value);
   if (rt.aws) {
     // The signature and the length follow once the body is read (send_signed_request).
   } else if (req_->chunked()) {
-    head_.append("transfer-encoding: chunked\r\n\r\n");
+    head_.append("transfer-encoding: chunked\r\n\r\n"sv);
   } else {
     if (auto cl = req_->content_length()) {
-      head_.append("content-length: ");
+      head_.append("content-length: "sv);
       http::append_number(head_, *cl);
-      head_.append("\r\n");
+      head_.append("\r\n"sv);
     }
-    head_.append("\r\n");
+    head_.append("\r\n"sv);
   }
 
   if (policy_.expect_continue && !req_->is_done()) {
@@ -519,8 +514,8 @@ awaitable<session::next> session::relay(route_runtime& rt, std::string_view rest
 
 awaitable<session::next> session::relay_response(route_runtime& rt) {
   const auto& L = w_.gw.cfg->limits;
-  const auto& req = req_->get();
-  const auto& res = res_->get();
+  const auto& req = *req_;
+  const auto& res = *res_;
   const int status = res.result_int();
 
   // Framing towards the client: keep the upstream's content-length; otherwise
@@ -547,10 +542,10 @@ awaitable<session::next> session::relay_response(route_runtime& rt) {
   head_.clear();
   http::append_status_line(head_, status, res.reason());
   std::string_view connection_tokens;
-  for (const auto& f : res)
-    if (hdr::iequals(f.name_string(), hdr::connection)) connection_tokens = f.value();
-  for (const auto& f : res) {
-    auto name = f.name_string();
+  for (const auto& f : res.fields())
+    if (hdr::iequals(f.name, hdr::connection)) connection_tokens = f.value;
+  for (const auto& f : res.fields()) {
+    auto name = f.name;
     if (hdr::is_hop_by_hop(name)) continue;
     if (hdr::iequals(name, hdr::content_length) && !has_length && !no_body) continue;
     if (!connection_tokens.empty()) {
@@ -558,26 +553,22 @@ awaitable<session::next> session::relay_response(route_runtime& rt) {
       hdr::for_each_token(connection_tokens, [&](std::string_view t) { named |= hdr::iequals(t, name); });
       if (named) continue;
     }
-    http::append_header(head_, name, f.value());
+    http::append_header(head_, name, f.value);
   }
-  if (reframe_chunked) head_.append("transfer-encoding: chunked\r\n");
+  if (reframe_chunked) head_.append("transfer-encoding: chunked\r\n"sv);
   http::append_header(head_, hdr::x_passgate_request_id, rq_.record.request_id);
   head_.append(extra_headers_);  // x-ratelimit-* for keys with rpm/tpm limits
   extra_headers_.clear();
-  if (close_after) head_.append("connection: close\r\n");
-  head_.append("\r\n");
+  if (close_after) head_.append("connection: close\r\n"sv);
+  head_.append("\r\n"sv);
   rq_.state = request_state::streaming;
 
-  auto header_value = [&](auto f) {
-    auto it = res.find(f);
-    return it == res.end() ? std::string_view{} : std::string_view(it->value());
-  };
-  const auto kind = usage::kind_from_content_type(header_value(bhttp::field::content_type));
+  const auto kind = usage::kind_from_content_type(res.find(hdr::content_type));
   if (w_.gw.cfg->usage.tap && rt.usage) {
-    tap_.start(kind, usage::encoding_from_header(header_value(bhttp::field::content_encoding)), *rt.usage);
+    tap_.start(kind, usage::encoding_from_header(res.find(hdr::content_encoding)), *rt.usage);
     rq_.tapping = true;
   }
-  if (!rt.cost_header.empty()) note_reported_cost(header_value(rt.cost_header));
+  if (!rt.cost_header.empty()) note_reported_cost(res.find(rt.cost_header));
   if ((kind == usage::body_kind::sse || kind == usage::body_kind::eventstream) && !watching_) watch_client();
 
   // Head plus whatever body bytes are already here, in one write.

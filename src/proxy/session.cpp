@@ -123,10 +123,10 @@ awaitable<error_code> session::read_request_head() {
   req_.reset();
   res_.reset();
   fields_arena_.rewind();
-  req_.emplace(std::piecewise_construct, std::make_tuple(), std::make_tuple(fields_allocator(fields_arena_)));
+  req_.emplace(fields_arena_, header_views_);
   req_->header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(L.max_header_bytes, UINT32_MAX)));
   req_->body_limit(L.max_body_bytes);
-  req_->get().body().sink = &views_;
+  req_->sink = &views_;
   idle_ = in_.size() == 0;
   // The whole head must arrive within header_timeout_s of its first byte, however
   // it trickles: the idle timeout alone would let a client hold the connection
@@ -138,21 +138,13 @@ awaitable<error_code> session::read_request_head() {
   for (;;) {
     if (in_.size()) {
       error_code ec;
-      std::size_t n = 0;
-      try {
-        n = req_->put(in_.data(), ec);
-      } catch (const std::length_error&) {  // Beast's fields hold a name or value of at most 65535 bytes
-        co_return http::make_error_code(http::framing_errc::field_too_large);
-      }
+      const std::size_t n = req_->put(in_.data(), ec);
       // obs-fold is visible only in the raw bytes, and Beast takes whole lines
       // a put at a time: each put's lines are looked at before they are consumed.
       const std::string_view lines(static_cast<const char*>(in_.data().data()), n);
       if (!req_->is_header_done()) folded = folded || http::has_obs_fold(lines);
       if (!ec && req_->is_header_done()) {
-        const auto& req = req_->get();
-        header_views_.clear();
-        for (const auto& f : req) header_views_.push_back({f.name_string(), f.value()});
-        http::head_facts facts{header_views_, req.version(), lines, L.max_header_count};
+        http::head_facts facts{header_views_, req_->version(), lines, L.max_header_count};
         head_problem_ = http::check_request_head(facts);
         if (!head_problem_ && folded)
           head_problem_ = http::head_problem{gateway_error::bad_request,
@@ -235,7 +227,7 @@ awaitable<session::next> session::handle_request() {
     co_return next::close;
   }
   rq_.state = request_state::routing;
-  const auto& req = req_->get();
+  const auto& req = *req_;
   rq_.record.method = std::string(req.method_string().substr(0, 32));  // a row, not a dump
 
   if (auto problem = head_problem_) {
@@ -303,7 +295,7 @@ awaitable<session::next> session::answer(int status, std::string_view content_ty
   extra_headers_.clear();
   // An answer to HEAD has the headers (content-length included) and no body:
   // body bytes would be read as the start of the next response.
-  const bool head_only = req_ && req_->is_header_done() && req_->get().method() == bhttp::verb::head;
+  const bool head_only = req_ && req_->is_header_done() && req_->method() == bhttp::verb::head;
   if (head_only) head_.resize(head_.size() - body.size());
   out_.assign({asio::buffer(head_)});
   release_parallel_slot();  // before the answer is out: see release_parallel_slot()
@@ -354,7 +346,7 @@ awaitable<session::next> session::answer_admin(const local_handler& handler) {
     in_.commit(n);
   }
   views_.clear();
-  const auto& req = req_->get();
+  const auto& req = *req_;
   local_request lr;
   lr.method = req.method_string();
   lr.target = req.target();

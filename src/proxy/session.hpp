@@ -8,11 +8,10 @@
 #include <vector>
 
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http/parser.hpp>
 
 #include "http/arena.hpp"
+#include "http/flat_parser.hpp"
 #include "http/request_checks.hpp"
-#include "http/view_body.hpp"
 #include "policy/credential_rule.hpp"
 #include "proxy/gateway.hpp"
 #include "proxy/request.hpp"
@@ -24,10 +23,8 @@ namespace passgate::proxy {
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 
-// Header fields live in the connection's arena (see http/arena.hpp).
-using fields_allocator = http::arena_allocator<char>;
-using request_parser = bhttp::request_parser<http::view_body, fields_allocator>;
-using response_parser = bhttp::response_parser<http::view_body, fields_allocator>;
+using http::request_parser;   // heads kept flat in the connection's arena (http/flat_parser.hpp)
+using http::response_parser;
 
 // A view of a list of buffers to write. Asio copies the buffer sequence it is
 // given into its write operation: a vector would be copied (a malloc per write),
@@ -111,7 +108,8 @@ class session : public watched, public std::enable_shared_from_this<session> {
   http::arena fields_arena_;  // declared before the parsers that use it
   std::optional<request_parser> req_;
   std::optional<response_parser> res_;
-  std::vector<policy::header_view> header_views_;  // the request's fields, in order
+  std::vector<policy::header_view> header_views_;  // the request's fields, in order (req_ fills it)
+  std::vector<hdr::field> response_fields_;        // the answer's fields, in order (res_ fills it)
   std::optional<http::head_problem> head_problem_;  // what the edge refuses in this head
   policy::policy_result policy_;
   std::string target_;

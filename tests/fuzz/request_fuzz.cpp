@@ -1,5 +1,6 @@
 // The request side of a downstream connection, as session.cpp reads a head and
-// relay.cpp a body: Beast's request parser over the connection's field arena,
+// relay.cpp a body: the flat request parser (Beast's parser, the head in the
+// connection's arena),
 // with the gateway's header and body limits, fed bytes that arrive in
 // fuzzer-chosen pieces through a flat_buffer; then the edge's head checks and
 // the credential rule over the parsed fields, and parse_body to the end of the
@@ -16,15 +17,14 @@
 #include <vector>
 
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http/parser.hpp>
 
 #include "common/headers.hpp"
 #include "config/config.hpp"
 #include "fuzz_input.hpp"
 #include "http/arena.hpp"
+#include "http/flat_parser.hpp"
 #include "http/parse_body.hpp"
 #include "http/request_checks.hpp"
-#include "http/view_body.hpp"
 #include "http/wire.hpp"
 #include "policy/credential_rule.hpp"
 #include "policy/path_mapping.hpp"
@@ -36,8 +36,7 @@ namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using namespace passgate;
 using boost::system::error_code;
-using fields_allocator = http::arena_allocator<char>;
-using request_parser = bhttp::request_parser<http::view_body, fields_allocator>;
+using http::request_parser;
 
 // One read from the client into the buffer, as session.cpp does it; false when
 // the client has nothing more to send.
@@ -95,10 +94,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     // session::read_request_head
     req.reset();
     fields_arena.rewind();
-    req.emplace(std::piecewise_construct, std::make_tuple(), std::make_tuple(fields_allocator(fields_arena)));
+    req.emplace(fields_arena, fields);
     req->header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(L.max_header_bytes, UINT32_MAX)));
     req->body_limit(L.max_body_bytes);
-    req->get().body().sink = &views;
+    req->sink = &views;
     std::optional<http::head_problem> problem;
     for (;;) {
       if (buf.size()) {
@@ -107,9 +106,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (req->is_header_done()) {
           // The head's bytes are the front of the buffer: check them before they go.
           std::string_view raw(static_cast<const char*>(buf.data().data()), n);
-          fields.clear();
-          for (const auto& f : req->get()) fields.push_back({f.name_string(), f.value()});
-          problem = http::check_request_head({fields, req->get().version(), raw, L.max_header_count});
+          problem = http::check_request_head({fields, req->version(), raw, L.max_header_count});
           if (!problem) {
             // Framing the check lets through is read one way only: chunked exactly
             // when there is one Transfer-Encoding (and then no Content-Length).
@@ -131,7 +128,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       if (!read_some(buf, from, 8192)) return 0;  // the client stops mid-head
     }
 
-    const auto& msg = req->get();
+    const auto& msg = *req;
     fuzz::touch(msg.method_string());
     target.assign(msg.target());
     for (const auto& f : fields) {

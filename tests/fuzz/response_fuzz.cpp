@@ -1,5 +1,5 @@
-// The upstream side of a relayed request, as relay.cpp reads an answer: Beast's
-// response parser over the connection's field arena (no body limit, the
+// The upstream side of a relayed request, as relay.cpp reads an answer: the
+// flat response parser (Beast's parser, the head in the connection's arena) (no body limit, the
 // gateway's header limit, skip() for an answer to HEAD), interim 1xx answers
 // passed over, the head's fields walked as the relay copies them, and the body
 // through parse_body to its end (or the connection's end, when it is
@@ -15,14 +15,13 @@
 #include <vector>
 
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http/parser.hpp>
 
 #include "common/headers.hpp"
 #include "config/config.hpp"
 #include "fuzz_input.hpp"
 #include "http/arena.hpp"
+#include "http/flat_parser.hpp"
 #include "http/parse_body.hpp"
-#include "http/view_body.hpp"
 #include "http/wire.hpp"
 #include "usage/content_type.hpp"
 #include "usage/usage_tap.hpp"
@@ -34,8 +33,7 @@ namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using namespace passgate;
 using boost::system::error_code;
-using fields_allocator = http::arena_allocator<char>;
-using response_parser = bhttp::response_parser<http::view_body, fields_allocator>;
+using http::response_parser;
 
 bool read_some(beast::flat_buffer& buf, fuzz::pieces& from) {
   if (from.empty()) return false;
@@ -62,16 +60,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   buf.reserve(8192);
   std::vector<asio::const_buffer> views;
   std::string head, frames;
+  std::vector<hdr::field> fields;
   std::optional<response_parser> res;
   usage::usage_tap tap;
 
   // session::read_response_head
   auto new_parser = [&] {
-    res.emplace(std::piecewise_construct, std::make_tuple(), std::make_tuple(fields_allocator(fields_arena)));
+    res.emplace(fields_arena, fields);
     res->body_limit(boost::none);
     res->header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(L.max_header_bytes, UINT32_MAX)));
     if (head_request) res->skip(true);
-    res->get().body().sink = &views;
+    res->sink = &views;
   };
   new_parser();
   for (int interim = 0;;) {
@@ -81,7 +80,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       buf.consume(n);
       if (ec && ec != bhttp::error::need_more) return 0;  // 502 to the client
       if (res->is_header_done()) {
-        int status = res->get().result_int();
+        int status = res->result_int();
         if (status >= 100 && status < 200 && status != 101) {
           if (++interim > 64) return 0;
           new_parser();
@@ -95,7 +94,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
 
   // session::relay_response: the head towards the client.
-  const auto& msg = res->get();
+  const auto& msg = *res;
   const int status = msg.result_int();
   const bool no_body = res->is_done();
   const bool has_length = res->content_length().has_value();
@@ -103,17 +102,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   head.clear();
   http::append_status_line(head, status, msg.reason());
   std::string_view connection_tokens, content_type, content_encoding;
-  for (const auto& f : msg) {
-    if (hdr::iequals(f.name_string(), hdr::connection)) connection_tokens = f.value();
-    if (f.name() == bhttp::field::content_type) content_type = f.value();
-    if (f.name() == bhttp::field::content_encoding) content_encoding = f.value();
-  }
-  for (const auto& f : msg) {
-    auto name = f.name_string();
+  for (const auto& f : msg.fields())
+    if (hdr::iequals(f.name, hdr::connection)) connection_tokens = f.value;
+  content_type = msg.find(hdr::content_type);
+  content_encoding = msg.find(hdr::content_encoding);
+  PG_FUZZ_CHECK(msg.fields().size() == fields.size(), "the parser's fields are the vector it fills");
+  for (const auto& f : msg.fields()) {
+    auto name = f.name;
     if (hdr::is_hop_by_hop(name)) continue;
     bool named = false;
     hdr::for_each_token(connection_tokens, [&](std::string_view t) { named |= hdr::iequals(t, name); });
-    if (!named) http::append_header(head, name, f.value());
+    if (!named) http::append_header(head, name, f.value);
   }
   fuzz::touch(head);
 
