@@ -747,6 +747,28 @@ class Bench:
         time.sleep(2.0)
         self.results["rss"]["passgate_idle_after_kb"] = rss_kb(self.pg_pids)
         self.results["rss"]["nginx_idle_after_kb"] = rss_kb(self.ngx_pids)
+        self.results["spend_queue"] = self.spend_queue_metrics()
+
+    def spend_queue_metrics(self):
+        """The main passgate's spend-queue counters: a CPU figure is only honest if the writer kept up, so rows
+        the queue dropped (a writer starved of its core) must show."""
+        import urllib.request
+        want = ("passgate_spend_rows_dropped_total", "passgate_spend_rows_written_total", "passgate_spend_queue_rows")
+        try:
+            req = urllib.request.Request(f"http://127.0.0.1:{self.pg_port}/metrics",
+                                         headers={"x-passgate-key": GATEWAY_KEY})
+            with urllib.request.urlopen(req, timeout=5) as r:
+                text = r.read().decode()
+            out = {}
+            for line in text.splitlines():
+                parts = line.split()
+                if len(parts) == 2 and parts[0] in want:
+                    out[parts[0]] = int(float(parts[1]))
+            if out.get("passgate_spend_rows_dropped_total"):
+                log(f"WARNING: the spend queue dropped {out['passgate_spend_rows_dropped_total']:,} rows")
+            return out
+        except Exception as e:  # noqa: BLE001 — the report says so
+            return {"error": str(e)}
 
     def micro(self):
         for name in ("policy_bench", "key_cache_bench", "usage_tap_bench", "attribution_bench"):
@@ -1237,6 +1259,18 @@ def report(b, a):
           f"OpenAI route's, labelled `byok` and priced).")
     elif sp:
         w(f"Usage tap check failed: {sp.get('error')}")
+    sq = R.get("spend_queue", {})
+    if "passgate_spend_rows_dropped_total" in sq:
+        dropped = sq["passgate_spend_rows_dropped_total"]
+        w("")
+        w(f"Spend writer check (the main instance's /metrics, 2 s after the last load): "
+          f"{sq.get('passgate_spend_rows_written_total', 0):,} rows written, "
+          f"{sq.get('passgate_spend_queue_rows', 0):,} still queued, "
+          + (f"**{dropped:,} dropped**: the writer fell behind, and the CPU figures above miss its work."
+             if dropped else "none dropped: the writer kept up, so the CPU figures include its work."))
+    elif sq:
+        w("")
+        w(f"Spend writer check failed: {sq.get('error')}")
     w("")
 
     if any(r["scenario"].startswith("tap_") for r in runs):

@@ -251,6 +251,9 @@ void spend_writer::run() {
       retries_.fetch_add(1, std::memory_order_relaxed);
       ++episode_retries;
     }
+    // Yield the core inside the batch only while keeping up (at most one more
+    // batch waits); further behind, write at full speed until caught up.
+    store_.yield_while_writing_spend(rows_.load(std::memory_order_relaxed) <= 2 * opts_.batch);
     try {
       try {
         store_.insert_spend(batch);

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <iostream>
 #include <map>
@@ -137,6 +138,54 @@ TEST(spend_writer, healthy_store_gets_every_row_in_batches) {
   EXPECT_EQ(w.queued_rows(), 0u);
   EXPECT_EQ(w.queued_bytes(), 0u);
   EXPECT_EQ(log.count("spend writer"), 0) << log.str();
+}
+
+// Records whether each insert_spend was asked to yield its core between rows;
+// the first insert waits until released, so that rows pile up behind it.
+class pacing_store final : public spend_only_store {
+ public:
+  bool yield = false;
+  std::vector<bool> yields;  // one per insert_spend
+  std::mutex mu;
+  std::condition_variable cv;
+  bool released = false;
+
+  void yield_while_writing_spend(bool y) override { yield = y; }
+  void insert_spend(const std::vector<usage::spend_record>&) override {
+    std::unique_lock lk(mu);
+    yields.push_back(yield);
+    cv.wait(lk, [&] { return released; });
+  }
+  void release() {
+    {
+      std::lock_guard lk(mu);
+      released = true;
+    }
+    cv.notify_all();
+  }
+  std::string describe() const override { return "pacing store"; }
+};
+
+TEST(spend_writer, yields_its_core_only_while_keeping_up) {
+  captured_log log;
+  pacing_store st;
+  spend_writer w(st, fast(16));
+  for (int i = 0; i < 16; ++i) ASSERT_TRUE(w.push(row(i)));  // a full batch: the writer takes it, and waits
+  ASSERT_TRUE(eventually([&] {
+    std::lock_guard lk(st.mu);
+    return st.yields.size() == 1;
+  }));
+  for (int i = 16; i < 160; ++i) ASSERT_TRUE(w.push(row(i)));  // 9 batches behind it
+  st.release();
+  w.stop();
+  say("a writer that keeps up yields between rows; 9 batches behind, it writes at full speed until at most one "
+      "batch waits behind the one in hand, then yields again");
+  std::string seen;
+  for (bool y : st.yields) seen += y ? 'y' : '-';
+  std::cout << "  batches (y: yielding, -: full speed): " << seen << std::endl;
+  ASSERT_EQ(st.yields.size(), 10u);
+  EXPECT_EQ(seen, "y-------yy") << "160 rows in 10 batches: 144 queued after the first, full speed while more than 32";
+  EXPECT_EQ(w.dropped(), 0u);
 }
 
 TEST(spend_writer, failed_batches_stay_queued_and_are_retried_until_written_once) {
