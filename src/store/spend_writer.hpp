@@ -41,9 +41,9 @@ namespace passgate::store {
 struct spend_writer_options {
   std::size_t max_queue_bytes = std::size_t(64) << 20;
   // Rows per transaction. Larger batches rewrite fewer B-tree pages per row (512
-  // against 128: ~9 % less writer CPU per row). While the writer keeps up, the
-  // SQLite store yields the core every few rows inside one, so that a batch does
-  // not hold a request back.
+  // against 128: ~9 % less writer CPU per row). The SQLite store yields the core
+  // every few rows inside one (more seldom when the writer is behind), so that a
+  // batch does not hold a request back.
   std::size_t batch = 512;
   std::chrono::milliseconds flush_interval{200};
   std::chrono::milliseconds retry_initial{50};

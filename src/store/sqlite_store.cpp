@@ -141,9 +141,6 @@ usage::spend_record read_spend(const statement_use& s) {
   return r;
 }
 
-// Rows inserted between two yields of the writer's core (see insert_spend).
-constexpr std::size_t yield_every_rows = 16;
-
 // The daily and monthly sums' upsert: ?1 the day or month, then the dimensions
 // and the sums to add.
 std::string upsert_sums_sql(const char* table, const char* period) {
@@ -268,7 +265,7 @@ class sqlite_store final : public store {
     return s->int64(0);
   }
 
-  void yield_while_writing_spend(bool yield) override { yield_.store(yield, std::memory_order_relaxed); }
+  void yield_every_spend_rows(std::size_t rows) override { yield_every_.store(rows, std::memory_order_relaxed); }
 
   void insert_spend(const std::vector<usage::spend_record>& rows) override {
     if (rows.empty()) return;
@@ -279,16 +276,15 @@ class sqlite_store final : public store {
     // (the statement is reset, its bindings cleared, before rows can go).
     auto s = stmts_->use(insert_spend_sql);
     batch_sums sums;
-    const bool yield = yield_.load(std::memory_order_relaxed);
+    const std::size_t yield_every = yield_every_.load(std::memory_order_relaxed);
     std::size_t n = 0;
     for (const auto& r : rows) {
       // The spend writer shares cores with the I/O threads, and a kernel lets a
       // running thread finish its time slice (a millisecond or more) before a
-      // woken one gets the core. Yielding every few rows (~50 µs of work) hands
-      // the core to an I/O thread that woke meanwhile: no request waits for a
-      // whole batch. Without one waiting, the yield returns at once. Only while
-      // the writer keeps up (yield_while_writing_spend).
-      if (yield && ++n % yield_every_rows == 0) std::this_thread::yield();
+      // woken one gets the core. A yield hands the core to an I/O thread that
+      // woke meanwhile, so that no request waits for a whole batch; without one
+      // waiting it returns at once. How often: yield_every_spend_rows.
+      if (yield_every && ++n % yield_every == 0) std::this_thread::yield();
       s->bind_text_borrowed(1, r.request_id);
       s->bind_int64(2, r.started_at_ms);
       s->bind_int64(3, r.duration_ms);
@@ -493,7 +489,7 @@ class sqlite_store final : public store {
   std::unique_ptr<sqlite::statement_cache> stmts_;  // guarded by mu_, like conn_
   std::string name_;                                // "sqlite FILE", for messages
   bool moved_ = false;                              // guarded by mu_
-  std::atomic<bool> yield_{false};                  // see yield_while_writing_spend
+  std::atomic<std::size_t> yield_every_{0};         // see yield_every_spend_rows
 };
 
 }  // namespace

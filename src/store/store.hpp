@@ -101,13 +101,14 @@ class store {
   // stored is skipped, so a batch written again (after a commit whose success was
   // never reported) counts once.
   virtual void insert_spend(const std::vector<usage::spend_record>& rows) = 0;
-  // How the spend writer wants its next batches written. Yielding: hand the
-  // core to whatever else is ready every few rows, for a writer that keeps up and
-  // shares its core with I/O threads (no request then waits behind a batch). Not
-  // yielding: as fast as it goes, for a writer that has fallen behind (a writer
-  // that yields on a saturated core falls ever further behind). Only the stores
-  // that do the work on the calling thread (SQLite) act on it.
-  virtual void yield_while_writing_spend(bool) {}
+  // How often the spend writer wants its next batches to hand the core to
+  // whatever else is ready: every `rows` rows (0: never). Often (every few
+  // rows) for a writer that keeps up and shares its core with I/O threads, so
+  // that no request waits behind a batch; seldom for a writer that has fallen
+  // behind, or a core kept busy by I/O threads would leave it ever further
+  // behind. Only the stores that do the work on the calling thread (SQLite)
+  // act on it.
+  virtual void yield_every_spend_rows(std::size_t rows) { (void)rows; }
   virtual std::vector<usage::spend_record> spend_logs(const spend_filter& f, page p) = 0;
   // Grouped by g and, when given, within each group by split (not day or hour).
   // Served from the daily sums (per day, key, model, credential, end user and

@@ -140,20 +140,20 @@ TEST(spend_writer, healthy_store_gets_every_row_in_batches) {
   EXPECT_EQ(log.count("spend writer"), 0) << log.str();
 }
 
-// Records whether each insert_spend was asked to yield its core between rows;
-// the first insert waits until released, so that rows pile up behind it.
+// Records how often each insert_spend was asked to yield its core; the first
+// insert waits until released, so that rows pile up behind it.
 class pacing_store final : public spend_only_store {
  public:
-  bool yield = false;
-  std::vector<bool> yields;  // one per insert_spend
+  std::size_t every = 0;
+  std::vector<std::size_t> yields;  // one per insert_spend
   std::mutex mu;
   std::condition_variable cv;
   bool released = false;
 
-  void yield_while_writing_spend(bool y) override { yield = y; }
+  void yield_every_spend_rows(std::size_t rows) override { every = rows; }
   void insert_spend(const std::vector<usage::spend_record>&) override {
     std::unique_lock lk(mu);
-    yields.push_back(yield);
+    yields.push_back(every);
     cv.wait(lk, [&] { return released; });
   }
   void release() {
@@ -166,7 +166,7 @@ class pacing_store final : public spend_only_store {
   std::string describe() const override { return "pacing store"; }
 };
 
-TEST(spend_writer, yields_its_core_only_while_keeping_up) {
+TEST(spend_writer, yields_often_while_keeping_up_and_seldom_when_behind) {
   captured_log log;
   pacing_store st;
   spend_writer w(st, fast(16));
@@ -178,13 +178,13 @@ TEST(spend_writer, yields_its_core_only_while_keeping_up) {
   for (int i = 16; i < 160; ++i) ASSERT_TRUE(w.push(row(i)));  // 9 batches behind it
   st.release();
   w.stop();
-  say("a writer that keeps up yields between rows; 9 batches behind, it writes at full speed until at most one "
-      "batch waits behind the one in hand, then yields again");
+  say("a writer that keeps up yields every 16 rows; 9 batches behind, every 128 rows until at most one batch waits "
+      "behind the one in hand, then every 16 again");
   std::string seen;
-  for (bool y : st.yields) seen += y ? 'y' : '-';
-  std::cout << "  batches (y: yielding, -: full speed): " << seen << std::endl;
+  for (auto n : st.yields) seen += n == 16 ? 'y' : n == 128 ? '-' : '?';
+  std::cout << "  batches (y: every 16 rows, -: every 128): " << seen << std::endl;
   ASSERT_EQ(st.yields.size(), 10u);
-  EXPECT_EQ(seen, "y-------yy") << "160 rows in 10 batches: 144 queued after the first, full speed while more than 32";
+  EXPECT_EQ(seen, "y-------yy") << "160 rows in 10 batches: 144 queued after the first, seldom while more than 32";
   EXPECT_EQ(w.dropped(), 0u);
 }
 
