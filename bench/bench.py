@@ -1435,24 +1435,18 @@ def main():
             b.run_limits_only()
             print("\n".join(limits_table(b.results["runs"])))
             return
-        if a.fleet_only:
-            a.tap_repeats = 0
-            a.limits_repeats = 0
-            b.run_fleet_only()
-            print("\n".join(fleet.fleet_table(b.results["runs"], med, fmt, signed, ratio)))
-            return
-        if a.threads_only:
-            a.tap_repeats = 0
-            a.limits_repeats = 0
-            b.run_threads_only()
-            print("\n".join(threads_table(b.results["runs"])))
-            return
-        if a.openai_only:
-            a.tap_repeats = 0
-            a.limits_repeats = 0
-            b.run_openai_only()
-            print("\n".join(openai_table(b.results["runs"])))
-            return
+        # The sections run alone, without the tap's and the limits' extra instances: what runs them, and
+        # the table they print.
+        alone = [(a.fleet_only, b.run_fleet_only, lambda runs: fleet.fleet_table(runs, med, fmt, signed, ratio)),
+                 (a.threads_only, b.run_threads_only, threads_table),
+                 (a.openai_only, b.run_openai_only, openai_table)]
+        for chosen, run_it, table in alone:
+            if chosen:
+                a.tap_repeats = 0
+                a.limits_repeats = 0
+                run_it()
+                print("\n".join(table(b.results["runs"])))
+                return
         if a.tap_only:
             a.limits_repeats = 0
             a.tap_repeats = max(a.tap_repeats, 1)
