@@ -66,9 +66,8 @@ std::size_t flat_parser<IsRequest>::on_body_impl(boost::beast::string_view body,
 }
 
 template <bool IsRequest>
-std::size_t flat_parser<IsRequest>::on_chunk_body_impl(std::uint64_t, boost::beast::string_view body, error_code&) {
-  if (sink && !body.empty()) sink->emplace_back(body.data(), body.size());
-  return body.size();
+std::size_t flat_parser<IsRequest>::on_chunk_body_impl(std::uint64_t, boost::beast::string_view body, error_code& ec) {
+  return on_body_impl(body, ec);  // a chunk's data is body like any other: the framing is Beast's
 }
 
 template class flat_parser<true>;

@@ -41,9 +41,7 @@ void build_local_response(std::string& out, int status, std::string_view content
   out.clear();
   append_status_line(out, status, {});
   append_header(out, "content-type", content_type);
-  out.append("content-length: "sv);
-  append_number(out, body.size());
-  out.append("\r\n"sv);
+  append_number_header(out, hdr::content_length, body.size());
   if (!request_id.empty()) append_header(out, hdr::x_passgate_request_id, request_id);
   out.append(extra_headers);
   if (close) out.append("connection: close\r\n"sv);

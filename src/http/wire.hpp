@@ -23,6 +23,14 @@ inline void append_header(std::string& out, std::string_view name, std::string_v
 
 void append_status_line(std::string& out, int status, std::string_view reason);
 void append_number(std::string& out, std::uint64_t n);
+
+// "name: n\r\n".
+inline void append_number_header(std::string& out, std::string_view name, std::uint64_t n) {
+  out.append(name);
+  out.append(": "sv);
+  append_number(out, n);
+  out.append("\r\n"sv);
+}
 // "1a2b\r\n" for a chunk of n bytes.
 void append_chunk_size(std::string& out, std::size_t n);
 

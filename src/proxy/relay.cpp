@@ -251,9 +251,8 @@ awaitable<std::optional<stop_reason>> session::send_signed_request(route_runtime
   views_.clear();
   policy::append_aws_signature(head_, *rt.aws, req_->method_string(), target_, rt.host_header, signed_body_,
                                std::chrono::system_clock::now());
-  head_.append("content-length: "sv);
-  http::append_number(head_, signed_body_.size());
-  head_.append("\r\n\r\n"sv);
+  http::append_number_header(head_, hdr::content_length, signed_body_.size());
+  head_.append("\r\n"sv);
   out_.clear();
   out_.push_back(asio::buffer(head_));
   if (!signed_body_.empty()) out_.push_back(asio::buffer(signed_body_));
@@ -385,10 +384,7 @@ void session::append_ratelimit_headers(std::string& out) const {
   const auto& a = rq_.admission;
   auto add = [&](std::string_view name, const std::optional<std::int64_t>& v) {
     if (!v) return;
-    out.append(name);
-    out.append(": "sv);
-    http::append_number(out, static_cast<std::uint64_t>(std::max<std::int64_t>(0, *v)));
-    out.append("\r\n"sv);
+    http::append_number_header(out, name, static_cast<std::uint64_t>(std::max<std::int64_t>(0, *v)));
   };
   add("x-ratelimit-limit-requests", a.rpm_limit);
   add("x-ratelimit-remaining-requests", a.rpm_remaining);
@@ -423,9 +419,7 @@ awaitable<session::next> session::answer_refusal() {
   const bool unchecked = a.refused == limits::refusal::unavailable;  // on_shared_error: deny
   w_.gw.stats.count_refusal(limits::to_string(a.refused));
   if (a.retry_after_s > 0) {
-    extra_headers_.append("retry-after: "sv);
-    http::append_number(extra_headers_, static_cast<std::uint64_t>(a.retry_after_s));
-    extra_headers_.append("\r\n"sv);
+    http::append_number_header(extra_headers_, "retry-after", static_cast<std::uint64_t>(a.retry_after_s));
   }
   if (budget) extra_headers_.append("x-should-retry: false\r\n"sv);
   const auto e = budget ? gateway_error::budget_exceeded : unchecked ? gateway_error::unavailable : gateway_error::rate_limited;
@@ -490,11 +484,7 @@ awaitable<session::next> session::relay(route_runtime& rt, std::string_view rest
   } else if (req_->chunked()) {
     head_.append("transfer-encoding: chunked\r\n\r\n"sv);
   } else {
-    if (auto cl = req_->content_length()) {
-      head_.append("content-length: "sv);
-      http::append_number(head_, *cl);
-      head_.append("\r\n"sv);
-    }
+    if (auto cl = req_->content_length()) http::append_number_header(head_, hdr::content_length, *cl);
     head_.append("\r\n"sv);
   }
 
