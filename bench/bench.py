@@ -162,6 +162,30 @@ def cpu_ns(pids):
     return total
 
 
+def thread_kind(comm):
+    """Which part of a proxy a thread is, by its name: passgate names its helpers."""
+    return {"pg-spend": "writer", "pg-keys": "keys"}.get(comm, "io")
+
+
+def cpu_ns_by_kind(pids):
+    """CPU time (ns) of the given processes' threads, summed by thread_kind."""
+    out = {}
+    for pid in pids:
+        try:
+            tids = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue
+        for t in tids:
+            try:
+                with open(f"/proc/{pid}/task/{t}/comm") as f:
+                    kind = thread_kind(f.read().strip())
+                with open(f"/proc/{pid}/task/{t}/schedstat") as f:
+                    out[kind] = out.get(kind, 0) + int(f.read().split()[0])
+            except OSError:
+                pass
+    return out
+
+
 def core_busy_s(core):
     """Busy seconds of one CPU so far (everything but idle and iowait), from /proc/stat."""
     with open("/proc/stat") as f:
@@ -435,12 +459,14 @@ class Bench:
         # The fleet's PostgreSQL (with its backends) and Redis, when they run.
         server_pids = [q for p in getattr(self, "fleet_server_pids", []) for q in [p] + children(p)]
         s0 = cpu_ns(server_pids)
+        k0 = cpu_ns_by_kind(pids)
         c0, u0, t0 = cpu_ns(pids), cpu_ns(self.up_pids), time.monotonic()
         b0 = core_busy_s(self.pc)
         with RssSampler(pids or self.up_pids) as s:
             p = subprocess.run(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         wall = time.monotonic() - t0
         c1, u1 = cpu_ns(pids), cpu_ns(self.up_pids)
+        k1 = cpu_ns_by_kind(pids)
         s1 = cpu_ns(server_pids)
         b1 = core_busy_s(self.pc)
         r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -453,7 +479,8 @@ class Bench:
             raise RuntimeError(f"cannot parse the output of {' '.join(argv)}: {p.stdout[-500:]!r} {e}")
         res.update(proxy_cpu_s=(c1 - c0) / 1e9, upstream_cpu_s=(u1 - u0) / 1e9, servers_cpu_s=(s1 - s0) / 1e9,
                    load_cpu_s=(r1.ru_utime + r1.ru_stime) - (r0.ru_utime + r0.ru_stime), wall_s=wall,
-                   sampled_rss_kb=s.peak)
+                   sampled_rss_kb=s.peak,
+                   proxy_cpu_by_thread_s={k: (k1[k] - k0.get(k, 0)) / 1e9 for k in k1})
         # Time other processes of the machine took on the proxy's core.
         res["other_on_proxy_core"] = max(0.0, (b1 - b0) - res["proxy_cpu_s"] - res["upstream_cpu_s"]) / wall
         res["peak_rss_kb"] = max(res.get("peak_rss_kb", 0), s.peak)
@@ -604,6 +631,52 @@ class Bench:
                 except subprocess.TimeoutExpired:
                     p.kill()
                     p.wait()
+
+    def run_syscalls(self):
+        """Section 12's second half: the system calls each proxy makes per request, counted by perf's syscall
+        tracepoints over a wrk -c64 run (JSON answers). Counting slows the proxy; the counts per request do not
+        depend on that much. Skipped, with the reason, where perf or its tracepoints are not available."""
+        out = {}
+        self.results["syscalls"] = out
+        if not shutil.which("perf"):
+            out["error"] = "perf is not installed (Debian: linux-perf)"
+            return
+        probe = subprocess.run(["perf", "stat", "-x,", "-e", "syscalls:sys_enter_getpid", "--", "true"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        if probe.returncode != 0:
+            out["error"] = "perf cannot count syscall tracepoints here: " + probe.stderr.strip()[:200]
+            return
+        secs = 2
+        for path in ("nginx", "passgate"):
+            pids = self.targets[path][2]
+            counts_file = os.path.join(self.tmp, f"syscalls-{path}.csv")
+            perf = subprocess.Popen(["perf", "stat", "-x,", "-e", "syscalls:sys_enter_*",
+                                     "-p", ",".join(str(p) for p in pids), "-o", counts_file,
+                                     "--", "sleep", str(secs + 1.5)],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(0.5)  # attached before the load starts, detached after it ends
+            res = self.wrk(path, 64, secs)
+            perf.wait()
+            counts = {}
+            with open(counts_file) as f:
+                for line in f:
+                    fields = line.split(",")
+                    if len(fields) > 2 and fields[0].strip().isdigit() and int(fields[0]) > 0:
+                        counts[fields[2].strip().removeprefix("syscalls:sys_enter_")] = int(fields[0])
+            out[path] = {"requests": res["requests"], "counts": counts}
+            log(f"syscalls {path}: {res['requests']} requests, "
+                + ", ".join(f"{k} {v / res['requests']:.2f}" for k, v in
+                            sorted(counts.items(), key=lambda kv: -kv[1])[:6]))
+
+    def run_cost_only(self):
+        self.start()
+        self.smoke()
+        for rep in range(self.a.repeats):
+            for path in ("nginx", "passgate"):
+                self.wrk(path, 64, 1)
+                self.record("max_c64", path, rep, self.wrk(path, 64, self.a.duration))
+        self.run_syscalls()
+        self.procs.stop_all()
 
     def run_threads_only(self):
         self.start()
@@ -823,6 +896,7 @@ class Bench:
         self.run_limits()
         self.run_openai()
         self.run_threads()
+        self.run_syscalls()
         self.run_streams()
         self.idle_after()
         self.procs.stop_all()
@@ -946,6 +1020,41 @@ def threads_table(runs):
             rps, one = m(f"{prefix}{n}", "rps"), m(f"{prefix}1", "rps")
             L.append(f"| {name} | {n} | {fmt(rps)} | {ratio(rps, one)} | {ratio(rps, m(f'nginx_w{n}', 'rps'))} | "
                      f"{fmt(cpu_us(f'{prefix}{n}'), 1)} µs | {fmt(m(f'{prefix}{n}', 'p99_us'))} |")
+    return L
+
+
+def cost_table(R):
+    """Section 12's tables: CPU per request by thread (the c=64 throughput runs), and system calls per request."""
+    runs, sc = R["runs"], R.get("syscalls", {})
+    mx = [r for r in runs if r["scenario"] == "max_c64" and r.get("requests") and "proxy_cpu_by_thread_s" in r]
+
+    def us(path, kind=None):
+        return med([(sum(r["proxy_cpu_by_thread_s"].values()) if kind is None
+                     else r["proxy_cpu_by_thread_s"].get(kind, 0)) / r["requests"] * 1e6
+                    for r in mx if r["path"] == path])
+
+    def diff(a, b):
+        return "–" if a is None or b is None else signed(a - b, 1) + " µs"
+
+    L = ["| thread | nginx µs/request | passgate µs/request | passgate − nginx |", "|---|---|---|---|"]
+    for kind, what in (("io", "I/O (nginx: worker and master)"), ("writer", "spend writer (SQLite rows)"),
+                       ("keys", "key cache"), (None, "whole process")):
+        n, p = us("nginx", kind), us("passgate", kind)
+        n = n if kind in ("io", None) else None
+        L.append(f"| {what} | {fmt(n, 1) if n is not None else '–'} | {fmt(p, 1)} | "
+                 f"{diff(p, n if n is not None else 0.0)} |")
+    L.append("")
+    if "nginx" in sc and "passgate" in sc:
+        per = {path: {k: v / sc[path]["requests"] for k, v in sc[path]["counts"].items()}
+               for path in ("nginx", "passgate")}
+        names = sorted({k for d in per.values() for k, v in d.items() if v >= 0.01},
+                       key=lambda k: -(per["passgate"].get(k, 0) + per["nginx"].get(k, 0)))
+        L += ["| system call | nginx per request | passgate per request |", "|---|---|---|"]
+        for k in names:
+            L.append(f"| `{k}` | {per['nginx'].get(k, 0):.2f} | {per['passgate'].get(k, 0):.2f} |")
+        L.append(f"| all | {sum(per['nginx'].values()):.2f} | {sum(per['passgate'].values()):.2f} |")
+    else:
+        L.append(f"System calls not counted: {sc.get('error', 'not run')}.")
     return L
 
 
@@ -1325,6 +1434,30 @@ def report(b, a):
             w(line)
         w("")
 
+    if any(r["scenario"] == "max_c64" and "proxy_cpu_by_thread_s" in r for r in runs):
+        w("### 12. Where passgate's CPU per request goes (c=64, JSON answers)")
+        w("")
+        w("CPU per request by thread over the c=64 runs of 2 (from /proc/PID/task/*/schedstat, threads told apart "
+          "by name: passgate's spend writer is `pg-spend`, its key cache `pg-keys`), then the system calls per request "
+          "of each proxy, counted by perf's `syscalls:sys_enter_*` tracepoints over 2 s of wrk -t1 -c64 (counting "
+          "slows both proxies; the counts per request barely depend on that).")
+        w("")
+        for line in cost_table(R):
+            w(line)
+        w("")
+        w("What the rows say, with the sections above: the spend writer's time is a durable SQLite row per request "
+          "(the row, its entries in four indexes, the daily and monthly sums, the WAL), which nginx, writing nothing here, "
+          "has no counterpart for. The I/O thread's extra time holds the work nginx does not do (the gateway key's "
+          "SHA-256 and lookup, the credential rule, the usage tap and attribution: see 7 and the micro-benchmarks) "
+          "and two empty reads per request: Asio's reactor tries every read at once before it waits for epoll, so "
+          "reading the upstream's answer just after sending the request, and the client's next request just after "
+          "answering, each cost a `recvfrom` that finds nothing (passgate's one further read per request, a "
+          "one-byte peek that a pooled upstream connection is still open, matches nginx's `getsockopt`). nginx "
+          "reads only after epoll reports data, which it can because it registers `EPOLLRDHUP` and keeps its own "
+          "readiness flags; Asio 1.81 offers neither. docs/benchmarks.md, \"Where passgate falls short\", has the "
+          "profile.")
+        w("")
+
     # micro
     if R["micro"]:
         w("### Micro-benchmarks (Google Benchmark, core " + str(a.proxy_core) + ")")
@@ -1399,6 +1532,8 @@ def main():
                     help="rounds of the SQLite against PostgreSQL + Redis comparison (fleet-only mode)")
     ap.add_argument("--threads-only", action="store_true",
                     help="only section 11 (one thread against two, nothing pinned): print its table")
+    ap.add_argument("--cost-only", action="store_true",
+                    help="only section 12 (CPU per request by thread, system calls per request): print its tables")
     ap.add_argument("--openai-only", action="store_true",
                     help="only the OpenAI route against nginx and direct; prints its table")
     ap.add_argument("--fleet-only", action="store_true",
@@ -1437,15 +1572,16 @@ def main():
             return
         # The sections run alone, without the tap's and the limits' extra instances: what runs them, and
         # the table they print.
-        alone = [(a.fleet_only, b.run_fleet_only, lambda runs: fleet.fleet_table(runs, med, fmt, signed, ratio)),
-                 (a.threads_only, b.run_threads_only, threads_table),
-                 (a.openai_only, b.run_openai_only, openai_table)]
+        alone = [(a.fleet_only, b.run_fleet_only, lambda R: fleet.fleet_table(R["runs"], med, fmt, signed, ratio)),
+                 (a.threads_only, b.run_threads_only, lambda R: threads_table(R["runs"])),
+                 (a.openai_only, b.run_openai_only, lambda R: openai_table(R["runs"])),
+                 (a.cost_only, b.run_cost_only, cost_table)]
         for chosen, run_it, table in alone:
             if chosen:
                 a.tap_repeats = 0
                 a.limits_repeats = 0
                 run_it()
-                print("\n".join(table(b.results["runs"])))
+                print("\n".join(table(b.results)))
                 return
         if a.tap_only:
             a.limits_repeats = 0

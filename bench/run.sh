@@ -22,6 +22,8 @@
 #   BENCH_FLEET_REPEATS   rounds of that comparison (default 5)
 #   BENCH_OPENAI_ONLY=1   only the OpenAI route against nginx and direct (about a minute): prints its table
 #   BENCH_THREADS_ONLY=1  only one thread against two, nginx beside (about a minute): prints its table
+#   BENCH_COST_ONLY=1     only where the CPU per request goes: by thread and system calls (about a
+#                         minute; the system calls need perf, Debian's linux-perf): prints its tables
 #
 # Installs nginx, wrk (and Google Benchmark's headers) from Debian with apt-get
 # when they are missing and the script runs as root. Needs 2 cores: the load
@@ -122,7 +124,8 @@ python3 "$ROOT/bench/bench.py" \
   --limits-repeats "${BENCH_LIMITS_REPEATS:-8}" $([[ ${BENCH_LIMITS_ONLY:-0} == 1 ]] && echo --limits-only) \
   --fleet-repeats "${BENCH_FLEET_REPEATS:-5}" $([[ ${BENCH_FLEET_ONLY:-0} == 1 ]] && echo --fleet-only) \
   $([[ ${BENCH_OPENAI_ONLY:-0} == 1 ]] && echo --openai-only) \
-  $([[ ${BENCH_THREADS_ONLY:-0} == 1 ]] && echo --threads-only) &
+  $([[ ${BENCH_THREADS_ONLY:-0} == 1 ]] && echo --threads-only) \
+  $([[ ${BENCH_COST_ONLY:-0} == 1 ]] && echo --cost-only) &
 pid=$!
 wait "$pid"
 pid=""

@@ -194,6 +194,10 @@ void session::shed_burst_memory() {
 }
 
 awaitable<session::next> session::handle_request() {
+  // The common path (a head, then a route) has few awaits on purpose: GCC gives
+  // each await's temporaries their own slot in the coroutine frame, and a frame
+  // over 1020 bytes is never recycled by Asio's per-thread cache (it is a malloc
+  // and a free per request). The rarer answers are coroutines of their own.
   shed_burst_memory();
   rq_ = request{};
   extra_headers_.clear();
@@ -202,47 +206,53 @@ awaitable<session::next> session::handle_request() {
   rq_.state = request_state::reading_head;
   rq_.started = clock::now();
   next_request_id(rq_.record.request_id);
-  const auto& L = w_.gw.cfg->limits;
 
   auto ec = co_await read_request_head();
-  if (ec) {
-    if (idle_) {  // closed, idle timeout or drain: there was no request
-      rq_.state = request_state::finished;
-      co_return next::close;
-    }
-    if (ec == http::framing_errc::field_too_large)
-      co_return co_await answer_local(gateway_error::headers_too_large, "a request header field is longer than 65535 bytes");
-    if (ec == bhttp::error::header_limit)
-      co_return co_await answer_local(gateway_error::headers_too_large,
-                                      "request headers are larger than " + std::to_string(L.max_header_bytes) + " bytes");
-    if (ec == bhttp::error::body_limit)
-      co_return co_await answer_local(gateway_error::body_too_large,
-                                      "request body is larger than " + std::to_string(L.max_body_bytes) + " bytes");
-    if (ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category())
-      co_return co_await answer_local(gateway_error::bad_request, "malformed request: " + ec.message());
-    if (rq_.timed_out && !rq_.cut)
-      co_return co_await answer_local(gateway_error::request_timeout,
-                                      "request head not received within " + secs_text(L.header_timeout_s) + " s");
-    finish(0, rq_.closed_outcome());  // went away mid-head
-    co_return next::close;
-  }
+  if (ec) co_return co_await answer_head_error(ec);
   rq_.state = request_state::routing;
-  const auto& req = *req_;
-  rq_.record.method = std::string(req.method_string().substr(0, 32));  // a row, not a dump
+  rq_.record.method = std::string(req_->method_string().substr(0, 32));  // a row, not a dump
+  if (head_problem_) co_return co_await answer_head_problem();
 
-  if (auto problem = head_problem_) {
-    std::string message(problem->message);
-    if (problem->code == gateway_error::headers_too_large)
-      message = "request has more than " + std::to_string(L.max_header_count) + " header fields";
-    // Where the body ends is in doubt (that is often the point): never read
-    // another request from this connection.
-    co_return co_await answer_local(problem->code, message, true);
-  }
-
-  std::string_view target = req.target();
+  std::string_view target = req_->target();
   std::string_view rest;
   if (auto* rt = find_route(w_.gw.routes, target, rest)) co_return co_await relay(*rt, rest);
+  co_return co_await answer_gateway_path(target);
+}
 
+awaitable<session::next> session::answer_head_error(error_code ec) {
+  if (idle_) {  // closed, idle timeout or drain: there was no request
+    rq_.state = request_state::finished;
+    co_return next::close;
+  }
+  const auto& L = w_.gw.cfg->limits;
+  if (ec == http::framing_errc::field_too_large)
+    co_return co_await answer_local(gateway_error::headers_too_large, "a request header field is longer than 65535 bytes");
+  if (ec == bhttp::error::header_limit)
+    co_return co_await answer_local(gateway_error::headers_too_large,
+                                    "request headers are larger than " + std::to_string(L.max_header_bytes) + " bytes");
+  if (ec == bhttp::error::body_limit)
+    co_return co_await answer_local(gateway_error::body_too_large,
+                                    "request body is larger than " + std::to_string(L.max_body_bytes) + " bytes");
+  if (ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category())
+    co_return co_await answer_local(gateway_error::bad_request, "malformed request: " + ec.message());
+  if (rq_.timed_out && !rq_.cut)
+    co_return co_await answer_local(gateway_error::request_timeout,
+                                    "request head not received within " + secs_text(L.header_timeout_s) + " s");
+  finish(0, rq_.closed_outcome());  // went away mid-head
+  co_return next::close;
+}
+
+awaitable<session::next> session::answer_head_problem() {
+  const auto& problem = *head_problem_;
+  std::string message(problem.message);
+  if (problem.code == gateway_error::headers_too_large)
+    message = "request has more than " + std::to_string(w_.gw.cfg->limits.max_header_count) + " header fields";
+  // Where the body ends is in doubt (that is often the point): never read
+  // another request from this connection.
+  co_return co_await answer_local(problem.code, message, true);
+}
+
+awaitable<session::next> session::answer_gateway_path(std::string_view target) {
   auto path = policy::path_only(target);
   rq_.record.path = std::string(path.substr(0, 256));  // logged only: never let a caller make it large
   if (path == "/health/liveliness"sv || path == "/health/liveness"sv)

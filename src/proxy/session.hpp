@@ -50,6 +50,9 @@ class session : public watched, public std::enable_shared_from_this<session> {
 
   // session.cpp: the connection loop, local answers and the one end of a request.
   awaitable<next> handle_request();
+  awaitable<next> answer_head_error(error_code ec);
+  awaitable<next> answer_head_problem();
+  awaitable<next> answer_gateway_path(std::string_view target);
   awaitable<error_code> read_request_head();
   awaitable<next> answer_local(gateway_error e, std::string_view message, bool close = false);
   awaitable<next> answer(int status, std::string_view content_type, std::string_view body, bool close);
