@@ -659,14 +659,20 @@ class Bench:
             time.sleep(0.5)  # attached before the load starts, detached after it ends
             res = self.wrk(path, 64, secs)
             perf.wait()
+            try:
+                with open(counts_file) as f:
+                    lines = f.readlines()
+            except OSError as e:
+                out.pop("nginx", None)
+                out["error"] = f"perf wrote no counts for {path}: {e}"
+                return
             counts = {}
-            with open(counts_file) as f:
-                for line in f:
-                    fields = line.split(",")
-                    if len(fields) > 2 and fields[0].strip().isdigit() and int(fields[0]) > 0:
-                        name = fields[2].strip()
-                        counts[EMPTY_READS if name == "syscalls:sys_exit_recvfrom"
-                               else name.removeprefix("syscalls:sys_enter_")] = int(fields[0])
+            for line in lines:
+                fields = line.split(",")
+                if len(fields) > 2 and fields[0].strip().isdigit() and int(fields[0]) > 0:
+                    name = fields[2].strip()
+                    counts[EMPTY_READS if name == "syscalls:sys_exit_recvfrom"
+                           else name.removeprefix("syscalls:sys_enter_")] = int(fields[0])
             out[path] = {"requests": res["requests"], "counts": counts}
             log(f"syscalls {path}: {res['requests']} requests, "
                 + ", ".join(f"{k} {v / res['requests']:.2f}" for k, v in
@@ -938,7 +944,8 @@ def signed(x, nd=0):
 
 
 def ratio(x, base):
-    if x is None or base is None or base == 0:
+    # A base at or below zero (an added latency that noise made negative) gives no meaningful ratio.
+    if x is None or base is None or base <= 0:
         return "–"
     return f"{x / base:.2f}×"
 

@@ -25,8 +25,8 @@
 #   BENCH_COST_ONLY=1     only where the CPU per request goes: by thread and system calls (about a
 #                         minute; the system calls need perf, Debian's linux-perf): prints its tables
 #
-# Installs nginx, wrk (and Google Benchmark's headers) from Debian with apt-get
-# when they are missing and the script runs as root. Needs 2 cores: the load
+# Installs nginx, wrk (and Google Benchmark's headers; perf, optional) from Debian
+# with apt-get when they are missing and the script runs as root. Needs 2 cores: the load
 # generator runs on core 0, the proxy and the upstream on core 1.
 set -euo pipefail
 
@@ -56,6 +56,13 @@ if ((${#missing[@]})); then
   fi
 fi
 export PATH=$PATH:/usr/sbin:/sbin
+# perf counts figure 12's system calls. It is optional: installed here as root when
+# missing; without it that table says it was skipped.
+if ! command -v perf >/dev/null 2>&1 && [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+  say "installing from Debian: linux-perf (figure 12's system call counts)"
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq linux-perf >/dev/null; } ||
+    say "linux-perf could not be installed: figure 12 skips its system call counts"
+fi
 
 if (($(nproc) < 2)); then
   say "needs at least 2 cores (load generator and proxy on separate cores); found $(nproc)"
