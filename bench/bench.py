@@ -436,14 +436,15 @@ class Bench:
                                    f"(negative: killed by that signal); logs in {self.tmp}")
 
     # -- load generators
-    def wrk(self, path, conns, duration, query="", stream=False, core="load"):
+    def wrk(self, path, conns, duration, query="", stream=False, core="load", wrap=()):
+        """wrap: a command that runs wrk as its own (perf stat, to count exactly while wrk runs)."""
         port, url_path, pids = self.targets[path]
         url = f"http://127.0.0.1:{port}{url_path}{query}"
         openai = path.endswith("_openai")
         env = dict(os.environ, BENCH_BODY_FILE=self.openai_body if openai else self.body_sse if stream else self.body_json,
                    BENCH_HEADERS_FILE=self.openai_headers if openai else self.headers_file)
-        argv = pinned(["wrk", "-t1", f"-c{conns}", f"-d{duration}s", "--timeout", "10s",
-                "-s", self.a.wrk_lua, url], self.lc if core == "load" else core)
+        argv = list(wrap) + pinned(["wrk", "-t1", f"-c{conns}", f"-d{duration}s", "--timeout", "10s",
+                                    "-s", self.a.wrk_lua, url], self.lc if core == "load" else core)
         return self._measure(path, pids, argv, env, lambda out: json.loads(out.split("BENCH ", 1)[1].splitlines()[0]))
 
     def client(self, path, mode, extra, query="", stream=True):
@@ -650,21 +651,16 @@ class Bench:
         for path in ("nginx", "passgate"):
             pids = self.targets[path][2]
             counts_file = os.path.join(self.tmp, f"syscalls-{path}.csv")
-            # Every call on entry, and the reads that found nothing (EAGAIN) on exit.
-            perf = subprocess.Popen(["perf", "stat", "-x,", "-e", "syscalls:sys_enter_*",
-                                     "-e", "syscalls:sys_exit_recvfrom", "--filter", "ret == -11",
-                                     "-p", ",".join(str(p) for p in pids), "-o", counts_file,
-                                     "--", "sleep", str(secs + 1.5)],
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            time.sleep(0.5)  # attached before the load starts, detached after it ends
-            res = self.wrk(path, 64, secs)
-            perf.wait()
+            # wrk runs as perf's command, so the counting covers exactly its run: every call on
+            # entry, and the reads that found nothing (EAGAIN) on exit.
+            perf = ["perf", "stat", "-x,", "-o", counts_file, "-p", ",".join(str(p) for p in pids),
+                    "-e", "syscalls:sys_enter_*", "-e", "syscalls:sys_exit_recvfrom", "--filter", "ret == -11", "--"]
             try:
+                res = self.wrk(path, 64, secs, wrap=perf)
                 with open(counts_file) as f:
                     lines = f.readlines()
-            except OSError as e:
-                out.pop("nginx", None)
-                out["error"] = f"perf wrote no counts for {path}: {e}"
+            except (OSError, RuntimeError) as e:
+                self.results["syscalls"] = {"error": f"perf could not count {path}'s system calls: {str(e)[:300]}"}
                 return
             counts = {}
             for line in lines:
@@ -673,6 +669,10 @@ class Bench:
                     name = fields[2].strip()
                     counts[EMPTY_READS if name == "syscalls:sys_exit_recvfrom"
                            else name.removeprefix("syscalls:sys_enter_")] = int(fields[0])
+            if not counts or not res.get("requests"):
+                self.results["syscalls"] = {"error": f"perf counted nothing for {path} "
+                                                     f"({res.get('requests', 0)} requests): {counts_file}"}
+                return
             out[path] = {"requests": res["requests"], "counts": counts}
             log(f"syscalls {path}: {res['requests']} requests, "
                 + ", ".join(f"{k} {v / res['requests']:.2f}" for k, v in
@@ -944,8 +944,8 @@ def signed(x, nd=0):
 
 
 def ratio(x, base):
-    # A base at or below zero (an added latency that noise made negative) gives no meaningful ratio.
-    if x is None or base is None or base <= 0:
+    # An added latency that noise made zero or negative gives no meaningful ratio.
+    if x is None or base is None or base <= 0 or x < 0:
         return "–"
     return f"{x / base:.2f}×"
 
@@ -1053,10 +1053,11 @@ def cost_table(R):
     L = ["| thread | nginx µs/request | passgate µs/request | passgate − nginx |", "|---|---|---|---|"]
     for kind, what in (("io", "I/O (nginx: worker and master)"), ("writer", "spend writer (SQLite rows)"),
                        ("keys", "key cache"), (None, "whole process")):
-        n, p = us("nginx", kind), us("passgate", kind)
-        n = n if kind in ("io", None) else None
+        p = us("passgate", kind)
+        n = us("nginx", kind) if kind in ("io", None) else None
+        # nginx has no writer or key cache: passgate's whole figure is the difference there.
         L.append(f"| {what} | {fmt(n, 1) if n is not None else '–'} | {fmt(p, 1)} | "
-                 f"{diff(p, n if n is not None else 0.0)} |")
+                 f"{diff(p, 0.0 if kind in ('writer', 'keys') else n)} |")
     L.append("")
     if "nginx" in sc and "passgate" in sc:
         per = {path: {k: v / sc[path]["requests"] for k, v in sc[path]["counts"].items()}
