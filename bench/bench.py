@@ -26,6 +26,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 
 import fleet
 
@@ -116,14 +117,19 @@ class Procs:
         return p
 
     def stop_all(self):
-        for p in reversed(self.procs):
+        self.stop(self.procs)
+
+    @staticmethod
+    def stop(procs):
+        """Terminates the given processes (last started first), killing any still there after 5 s."""
+        for p in reversed(procs):
             if p.poll() is None:
                 try:
                     p.terminate()
                 except OSError:
                     pass
         deadline = time.time() + 5
-        for p in reversed(self.procs):
+        for p in reversed(procs):
             try:
                 p.wait(max(0.1, deadline - time.time()))
             except subprocess.TimeoutExpired:
@@ -144,22 +150,6 @@ def children(pid):
         except (OSError, IndexError, ValueError):
             pass
     return out
-
-
-def cpu_ns(pids):
-    """CPU time of every thread of the given processes (ns, from schedstat)."""
-    total = 0
-    for pid in pids:
-        try:
-            for t in os.listdir(f"/proc/{pid}/task"):
-                try:
-                    with open(f"/proc/{pid}/task/{t}/schedstat") as f:
-                        total += int(f.read().split()[0])
-                except OSError:
-                    pass
-        except OSError:
-            pass
-    return total
 
 
 def thread_kind(comm):
@@ -184,6 +174,11 @@ def cpu_ns_by_kind(pids):
             except OSError:
                 pass
     return out
+
+
+def cpu_ns(pids):
+    """CPU time of every thread of the given processes (ns, from schedstat)."""
+    return sum(cpu_ns_by_kind(pids).values())
 
 
 def core_busy_s(core):
@@ -461,13 +456,13 @@ class Bench:
         server_pids = [q for p in getattr(self, "fleet_server_pids", []) for q in [p] + children(p)]
         s0 = cpu_ns(server_pids)
         k0 = cpu_ns_by_kind(pids)
-        c0, u0, t0 = cpu_ns(pids), cpu_ns(self.up_pids), time.monotonic()
+        c0, u0, t0 = sum(k0.values()), cpu_ns(self.up_pids), time.monotonic()
         b0 = core_busy_s(self.pc)
         with RssSampler(pids or self.up_pids) as s:
             p = subprocess.run(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         wall = time.monotonic() - t0
-        c1, u1 = cpu_ns(pids), cpu_ns(self.up_pids)
         k1 = cpu_ns_by_kind(pids)
+        c1, u1 = sum(k1.values()), cpu_ns(self.up_pids)
         s1 = cpu_ns(server_pids)
         b1 = core_busy_s(self.pc)
         r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -623,15 +618,7 @@ class Bench:
         finally:
             self.up_pids = saved_up
             self.servers = saved_servers
-            for p in started:
-                if p.poll() is None:
-                    p.terminate()
-            for p in started:
-                try:
-                    p.wait(5)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    p.wait()
+            Procs.stop(started)
 
     def run_syscalls(self):
         """Section 12's second half: the system calls each proxy makes per request, counted by perf's syscall
@@ -835,7 +822,6 @@ class Bench:
     def spend_queue_metrics(self):
         """The main passgate's spend-queue counters: a CPU figure is only honest if the writer kept up, so rows
         the queue dropped (a writer starved of its core) must show."""
-        import urllib.request
         want = ("passgate_spend_rows_dropped_total", "passgate_spend_rows_written_total", "passgate_spend_queue_rows")
         try:
             req = urllib.request.Request(f"http://127.0.0.1:{self.pg_port}/metrics",
@@ -990,14 +976,26 @@ def limits_table(runs):
                       ("key with limits", "key without"))
 
 
+def median_of(runs, scenario, path, key):
+    """The median of one figure over a path's runs of a scenario."""
+    return med([r.get(key) for r in runs if r["scenario"] == scenario and r["path"] == path])
+
+
+def cpu_us_per_request(runs, scenario, path, kind=None):
+    """The median CPU per request (µs) of the proxy over a path's runs of a scenario: every thread, or the
+    threads of one thread_kind."""
+    return med([(r["proxy_cpu_s"] if kind is None else r.get("proxy_cpu_by_thread_s", {}).get(kind, 0))
+                / r["requests"] * 1e6 for r in runs
+                if r["scenario"] == scenario and r["path"] == path and r.get("requests")])
+
+
 def openai_table(runs):
     """Section 10's table: the OpenAI route against nginx and direct."""
     def m(scenario, path, key):
-        return med([r.get(key) for r in runs if r["scenario"] == scenario and r["path"] == path])
+        return median_of(runs, scenario, path, key)
 
     def cpu_us(path):
-        return med([r["proxy_cpu_s"] / r["requests"] * 1e6 for r in runs
-                    if r["scenario"] == "openai_c64" and r["path"] == path and r.get("requests")])
+        return cpu_us_per_request(runs, "openai_c64", path)
 
     base_p99, base_p50 = m("openai_c1", "direct_openai", "p99_us"), m("openai_c1", "direct_openai", "p50_us")
     ngx_rps, ngx_cpu = m("openai_c64", "nginx_openai", "rps"), cpu_us("nginx_openai")
@@ -1018,15 +1016,14 @@ def openai_table(runs):
 def threads_table(runs):
     """Section 11's table: one thread or worker against two."""
     def m(path, key):
-        return med([r.get(key) for r in runs if r["scenario"] == "threads_c64" and r["path"] == path])
+        return median_of(runs, "threads_c64", path, key)
 
     def cpu_us(path):
-        return med([r["proxy_cpu_s"] / r["requests"] * 1e6 for r in runs
-                    if r["scenario"] == "threads_c64" and r["path"] == path and r.get("requests")])
+        return cpu_us_per_request(runs, "threads_c64", path)
 
     L = ["| proxy | threads / workers | requests/s, c=64 | vs one | vs nginx, same count | proxy CPU per request | "
          "p99 µs |", "|---|---|---|---|---|---|---|"]
-    for name, prefix, unit in (("nginx", "nginx_w", "workers"), ("passgate", "passgate_t", "threads")):
+    for name, prefix in (("nginx", "nginx_w"), ("passgate", "passgate_t")):
         for n in (1, 2):
             rps, one = m(f"{prefix}{n}", "rps"), m(f"{prefix}1", "rps")
             L.append(f"| {name} | {n} | {fmt(rps)} | {ratio(rps, one)} | {ratio(rps, m(f'nginx_w{n}', 'rps'))} | "
@@ -1040,12 +1037,9 @@ EMPTY_READS = "recvfrom that found nothing (EAGAIN)"
 def cost_table(R):
     """Section 12's tables: CPU per request by thread (the c=64 throughput runs), and system calls per request."""
     runs, sc = R["runs"], R.get("syscalls", {})
-    mx = [r for r in runs if r["scenario"] == "max_c64" and r.get("requests") and "proxy_cpu_by_thread_s" in r]
 
     def us(path, kind=None):
-        return med([(sum(r["proxy_cpu_by_thread_s"].values()) if kind is None
-                     else r["proxy_cpu_by_thread_s"].get(kind, 0)) / r["requests"] * 1e6
-                    for r in mx if r["path"] == path])
+        return cpu_us_per_request(runs, "max_c64", path, kind)
 
     def diff(a, b):
         return "–" if a is None or b is None else signed(a - b, 1) + " µs"
@@ -1473,8 +1467,8 @@ def report(b, a):
           "credential rule (about 0.5 µs together, from the micro-benchmarks), the usage tap and the attribution "
           "(7: about 1 µs per request with the fuller row).")
         w("- `recvfrom` counts passgate's two reads that bring data (nginx's two), a one-byte peek that a pooled "
-          "upstream connection is still open (nearest counterpart: nginx's `getsockopt`, which tests the upstream "
-          "connection before sending) and reads that find nothing. Asio's "
+          "upstream connection is still open (nginx makes one `getsockopt` per request instead; what it checks was "
+          "not looked into) and reads that find nothing. Asio's "
           "reactor tries each read at once and waits for epoll only when it finds nothing, and the upstream's answer "
           "just after the request went out, or the client's next request just after the answer, is often not there "
           "yet (the table's last row, which includes the peek; at one connection, counted the same way by hand, "

@@ -8,9 +8,6 @@
 
 namespace passgate::http {
 
-// Literals as string_views: append() then copies without a strlen per call.
-using namespace std::string_view_literals;
-
 std::string_view reason_phrase(int status) {
   return boost::beast::http::obsolete_reason(static_cast<boost::beast::http::status>(status));
 }

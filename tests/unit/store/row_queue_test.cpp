@@ -82,7 +82,7 @@ TEST(row_queue, steady_flow_does_not_grow) {
   EXPECT_GT(taken, 10000u);
 }
 
-TEST(row_queue, backlog_grows_without_sliding_and_gives_memory_back) {
+TEST(row_queue, backlog_keeps_order_and_gives_memory_back) {
   say("a backlog of 100,000 rows taken 512 at a time while rows keep coming: order kept; once empty, its memory "
       "is given back");
   row_queue q;
